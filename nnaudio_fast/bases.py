@@ -1,0 +1,331 @@
+"""Basis builders: windows, Fourier kernels, mel / gammatone filterbanks, DCT.
+
+Every builder computes in float64 NumPy and returns a read-only array; the results are cached, so modules and the
+functional API share one copy per parameter set.  Callers cast (``torch.as_tensor(b, dtype=...)``).
+
+Conventions (shared by every backend):
+
+* A frame of length ``n_fft`` starting at sample ``t·hop`` is correlated with ``wcos[k] = w[n]·cos(2π f_k n / n_fft)``
+  and ``wsin[k] = w[n]·sin(2π f_k n / n_fft)``; the STFT is ``X_k = Σ_n x[n] wcos[k, n] − i Σ_n x[n] wsin[k, n]``,
+  i.e. ``Σ_n w[n] x[n] e^{−2πi f_k n / n_fft}`` as in librosa / ``torch.stft`` when ``f_k = k``.
+* Windows are periodic ("fftbins=True") and, when ``win_length < n_fft``, zero-padded on both sides to ``n_fft``
+  (left pad ``(n_fft − win_length) // 2``), as librosa does.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numpy as np
+import scipy.signal
+
+__all__ = [
+    "get_window",
+    "fourier_kernels",
+    "fourier_bin_frequencies",
+    "mel_filterbank",
+    "mel_frequencies",
+    "hz_to_mel",
+    "mel_to_hz",
+    "gammatone_filterbank",
+    "dct_matrix",
+    "FREQ_SCALES",
+]
+
+FREQ_SCALES = ("no", "linear", "log", "log2")
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    a.setflags(write=False)
+    return a
+
+
+def _is_spec(win) -> bool:
+    """True for window specifications scipy understands (hashable, so results can be cached)."""
+    return isinstance(win, (str, tuple, float))
+
+
+def get_window(window, win_length: int, n_fft: int | None = None) -> np.ndarray:
+    """Periodic analysis window of ``win_length`` samples, centre-padded with zeros to ``n_fft``.
+
+    Parameters
+    ----------
+    window : str, tuple, float or array_like
+        Anything :func:`scipy.signal.get_window` accepts (``'hann'``, ``('kaiser', 8.0)``, ...), or the window
+        samples themselves (length ``win_length``).
+    win_length : int
+        Number of non-zero window samples.
+    n_fft : int, optional
+        Total length; defaults to ``win_length``.
+
+    Returns
+    -------
+    np.ndarray, shape ``(n_fft,)``, float64, read-only.
+    """
+    win_length = int(win_length)
+    n_fft = win_length if n_fft is None else int(n_fft)
+    if _is_spec(window):
+        return _named_window(window, win_length, n_fft)
+    w = np.asarray(window.detach().cpu() if hasattr(window, "detach") else window, dtype=np.float64).reshape(-1)
+    if w.shape[0] != win_length:
+        raise ValueError(
+            f"window has {w.shape[0]} samples but win_length={win_length}; pass a window of win_length samples."
+        )
+    return _center_pad(w, win_length, n_fft)
+
+
+@functools.lru_cache(maxsize=256)
+def _named_window(window, win_length: int, n_fft: int) -> np.ndarray:
+    _check_lengths(win_length, n_fft)
+    try:
+        w = scipy.signal.get_window(window, win_length, fftbins=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"window={window!r} is not a window scipy.signal.get_window knows ({exc}); "
+            "use a name such as 'hann', 'hamming', 'blackman', a tuple such as ('kaiser', 8.0), "
+            "or pass the window samples as an array."
+        ) from None
+    return _center_pad(np.asarray(w, dtype=np.float64), win_length, n_fft)
+
+
+def _check_lengths(win_length: int, n_fft: int) -> None:
+    if win_length < 1:
+        raise ValueError(f"win_length={win_length} must be a positive integer.")
+    if win_length > n_fft:
+        raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}; set win_length <= n_fft.")
+
+
+def _center_pad(w: np.ndarray, win_length: int, n_fft: int) -> np.ndarray:
+    _check_lengths(win_length, n_fft)
+    out = np.zeros(n_fft, dtype=np.float64)
+    lpad = (n_fft - win_length) // 2
+    out[lpad : lpad + win_length] = w
+    return _frozen(out)
+
+
+def fourier_bin_frequencies(
+    n_fft: int, freq_bins: int, freq_scale: str = "no", fmin: float = 50.0, fmax: float = 6000.0, sr: float = 22050
+) -> np.ndarray:
+    """Frequency of each analysis bin in units of ``sr / n_fft`` (so ``f_k = k`` for the plain DFT).
+
+    ``'no'``: ``k``. ``'linear'``: ``fmin·n_fft/sr + k·(fmax − fmin)·n_fft/(sr·freq_bins)``.
+    ``'log'`` / ``'log2'``: ``fmin·n_fft/sr · (fmax/fmin)^(k/freq_bins)`` (the two differ only in the base of the
+    exponent they use, which cancels; both are kept for nnAudio's argument names).
+    These are nnAudio's bin placements (bins start at ``fmin`` and stop one step short of ``fmax``).
+    """
+    if freq_scale not in FREQ_SCALES:
+        raise ValueError(f"freq_scale={freq_scale!r} is not supported; use one of {FREQ_SCALES}.")
+    k = np.arange(freq_bins, dtype=np.float64)
+    if freq_scale == "no":
+        return k
+    if not (0 < fmin < fmax):
+        raise ValueError(f"fmin={fmin} and fmax={fmax} must satisfy 0 < fmin < fmax for freq_scale={freq_scale!r}.")
+    start = fmin * n_fft / sr
+    if freq_scale == "linear":
+        return start + k * (fmax - fmin) * (n_fft / sr) / freq_bins
+    return start * np.exp(k * np.log(fmax / fmin) / freq_bins)
+
+
+def _fourier_from_window(w, freq_bins, freq_scale, fmin, fmax, sr):
+    n_fft = w.shape[0]
+    n = np.arange(n_fft)
+    if freq_scale == "no":
+        # Integer bins: reduce k·n modulo n_fft before scaling so the angle is exact in float64.
+        angle = (2.0 * np.pi / n_fft) * (np.outer(np.arange(freq_bins), n) % n_fft)
+    else:
+        f = fourier_bin_frequencies(n_fft, freq_bins, freq_scale, fmin, fmax, sr)
+        angle = (2.0 * np.pi / n_fft) * np.outer(f, n)
+    return _frozen(np.cos(angle) * w), _frozen(np.sin(angle) * w)
+
+
+@functools.lru_cache(maxsize=64)
+def _named_fourier(window, win_length, n_fft, freq_bins, freq_scale, fmin, fmax, sr):
+    return _fourier_from_window(_named_window(window, win_length, n_fft), freq_bins, freq_scale, fmin, fmax, sr)
+
+
+def fourier_kernels(
+    n_fft: int,
+    win_length: int | None = None,
+    freq_bins: int | None = None,
+    window="hann",
+    freq_scale: str = "no",
+    fmin: float = 50.0,
+    fmax: float = 6000.0,
+    sr: float = 22050,
+):
+    """Windowed Fourier kernels ``(wcos, wsin)``, each of shape ``(freq_bins, n_fft)``, float64.
+
+    ``freq_bins`` defaults to ``n_fft // 2 + 1``. See the module docstring for the sign convention.
+    """
+    n_fft = int(n_fft)
+    win_length = n_fft if win_length is None else int(win_length)
+    freq_bins = n_fft // 2 + 1 if freq_bins is None else int(freq_bins)
+    if freq_bins < 1:
+        raise ValueError(f"freq_bins={freq_bins} must be a positive integer.")
+    if freq_scale not in FREQ_SCALES:
+        raise ValueError(f"freq_scale={freq_scale!r} is not supported; use one of {FREQ_SCALES}.")
+    rest = (freq_bins, freq_scale, float(fmin), float(fmax), float(sr))
+    if _is_spec(window):
+        return _named_fourier(window, win_length, n_fft, *rest)
+    return _fourier_from_window(get_window(window, win_length, n_fft), *rest)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Mel scale (Slaney's Auditory Toolbox scale by default, HTK's 2595·log10(1 + f/700) on request)
+# ----------------------------------------------------------------------------------------------------------------
+_SLANEY_F_SP = 200.0 / 3.0  # Hz per mel below the break
+_SLANEY_BREAK_HZ = 1000.0
+_SLANEY_BREAK_MEL = _SLANEY_BREAK_HZ / _SLANEY_F_SP  # = 15
+_SLANEY_LOGSTEP = math.log(6.4) / 27.0  # mels above the break are log-spaced: 6.4x frequency per 27 mels
+
+
+def hz_to_mel(f, htk: bool = False):
+    """Frequency (Hz) to mel: HTK ``2595·log10(1 + f/700)`` or Slaney (linear below 1 kHz, logarithmic above)."""
+    f = np.asarray(f, dtype=np.float64)
+    if htk:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+    lin = f / _SLANEY_F_SP
+    with np.errstate(divide="ignore"):
+        log = _SLANEY_BREAK_MEL + np.log(np.maximum(f, 1e-300) / _SLANEY_BREAK_HZ) / _SLANEY_LOGSTEP
+    return np.where(f >= _SLANEY_BREAK_HZ, log, lin)
+
+
+def mel_to_hz(m, htk: bool = False):
+    """Inverse of :func:`hz_to_mel`."""
+    m = np.asarray(m, dtype=np.float64)
+    if htk:
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+    lin = m * _SLANEY_F_SP
+    log = _SLANEY_BREAK_HZ * np.exp(_SLANEY_LOGSTEP * (m - _SLANEY_BREAK_MEL))
+    return np.where(m >= _SLANEY_BREAK_MEL, log, lin)
+
+
+def mel_frequencies(n_mels: int, fmin: float, fmax: float, htk: bool = False) -> np.ndarray:
+    """``n_mels`` frequencies (Hz) equally spaced on the mel scale from ``fmin`` to ``fmax`` inclusive."""
+    m = np.linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels)
+    return mel_to_hz(m, htk)
+
+
+def _norm_key(norm):
+    if norm is None or isinstance(norm, str):
+        return norm
+    return float(norm)
+
+
+def mel_filterbank(
+    sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+    norm=1,
+) -> np.ndarray:
+    """Triangular mel filterbank of shape ``(n_mels, n_fft // 2 + 1)``, float64.
+
+    Filter ``m`` rises linearly (in Hz) from ``f[m]`` to ``f[m+1]`` and falls to ``f[m+2]``, where ``f`` are
+    ``n_mels + 2`` mel-spaced edges (:func:`mel_frequencies`), evaluated at the DFT bin centres ``k·sr/n_fft``.
+
+    norm : None, 1, 'slaney', or a number p
+        ``1`` or ``'slaney'``: Slaney's area normalisation, each filter times ``2 / (f[m+2] − f[m])`` (nnAudio's
+        ``norm=1`` means this; note that librosa >= 0.8 reads ``norm=1`` as the L1 norm). ``None``: peak 1.
+        Another number ``p`` (``np.inf`` included): each filter divided by its ``p``-norm, as librosa does.
+    """
+    return _mel_impl(float(sr), int(n_fft), int(n_mels), float(fmin), None if fmax is None else float(fmax),
+                     bool(htk), _norm_key(norm))
+
+
+@functools.lru_cache(maxsize=64)
+def _mel_impl(sr, n_fft, n_mels, fmin, fmax, htk, norm):
+    if fmax is None:
+        fmax = sr / 2.0
+    if n_mels < 1:
+        raise ValueError(f"n_mels={n_mels} must be a positive integer.")
+    if not (0.0 <= fmin < fmax):
+        raise ValueError(f"fmin={fmin} and fmax={fmax} must satisfy 0 <= fmin < fmax.")
+    if fmax > sr / 2.0 * (1 + 1e-12):
+        raise ValueError(f"fmax={fmax} is above the Nyquist frequency sr/2={sr / 2}; lower fmax or raise sr.")
+    if not (norm is None or norm == "slaney" or isinstance(norm, float)):
+        raise ValueError(f"norm={norm!r} is not supported; use None, 1 or 'slaney' (area), or a number p (p-norm).")
+    edges = mel_frequencies(n_mels + 2, fmin, fmax, htk)
+    bins = np.arange(n_fft // 2 + 1, dtype=np.float64) * (sr / n_fft)
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rise = (bins[None, :] - lo) / (mid - lo)
+    fall = (hi - bins[None, :]) / (hi - mid)
+    fb = np.maximum(0.0, np.minimum(rise, fall))
+    if norm == "slaney" or norm == 1.0:
+        fb *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    elif norm is not None:
+        size = np.linalg.norm(fb, ord=norm, axis=1, keepdims=True)
+        fb = fb / np.where(size > 0, size, 1.0)
+    return _frozen(fb)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Gammatone (Slaney 1993, "An efficient implementation of the Patterson-Holdsworth auditory filter bank"; the FFT
+# weighting of Ellis' fft2gammatonemx, which nnAudio's Gammatonegram uses)
+# ----------------------------------------------------------------------------------------------------------------
+_EAR_Q = 9.26449  # Glasberg & Moore ERB: ERB(f) = f / EAR_Q + MIN_BW
+_MIN_BW = 24.7
+
+
+def gammatone_center_frequencies(n_bins: int, fmin: float, fmax: float) -> np.ndarray:
+    """``n_bins`` centre frequencies equally spaced on the ERB-rate scale, ascending, the top one below ``fmax``."""
+    em = _EAR_Q * _MIN_BW
+    n = np.arange(n_bins, 0, -1, dtype=np.float64)
+    return (fmax + em) * np.exp(n * (np.log(fmin + em) - np.log(fmax + em)) / n_bins) - em
+
+
+def gammatone_filterbank(sr: float, n_fft: int, n_bins: int = 64, fmin: float = 0.0, fmax: float | None = None):
+    """Gammatone weights of shape ``(n_bins, n_fft // 2 + 1)``, float64.
+
+    Slaney's fourth-order gammatone is a cascade of four biquads sharing the pole pair ``p, p̄`` with
+    ``p = e^{−B T} e^{iθ}`` (``θ = 2π f_c T``, ``B = 1.019·2π·ERB(f_c)``, ``T = 1/sr``) and one real zero each,
+    ``z_j = e^{−B T}(cos θ + s_j sin θ)`` for ``s_j = ±√(3 ± 2^{3/2})``. Its magnitude response
+    ``H(ω) = Π_j |e^{iω} − z_j| / |(e^{iω} − p)(e^{iω} − p̄)|^4`` is sampled at the DFT bins ``ω_k = 2πk/n_fft``
+    and normalised to 1 at the centre frequency; the whole matrix is then scaled by ``1/n_fft`` (nnAudio's scale).
+    """
+    return _gammatone_impl(float(sr), int(n_fft), int(n_bins), float(fmin), None if fmax is None else float(fmax))
+
+
+@functools.lru_cache(maxsize=32)
+def _gammatone_impl(sr, n_fft, n_bins, fmin, fmax):
+    if fmax is None:
+        fmax = sr / 2.0
+    if n_bins < 1:
+        raise ValueError(f"n_bins={n_bins} must be a positive integer.")
+    if not (0.0 <= fmin < fmax):
+        raise ValueError(f"fmin={fmin} and fmax={fmax} must satisfy 0 <= fmin < fmax.")
+    fc = gammatone_center_frequencies(n_bins, fmin, fmax)[:, None]
+    T = 1.0 / sr
+    bw = 1.019 * 2.0 * np.pi * (fc / _EAR_Q + _MIN_BW)
+    r = np.exp(-bw * T)
+    theta = 2.0 * np.pi * fc * T
+    pole = r * np.exp(1j * theta)
+    s = np.array([math.sqrt(3 + 2**1.5), -math.sqrt(3 + 2**1.5), math.sqrt(3 - 2**1.5), -math.sqrt(3 - 2**1.5)])
+
+    def response(omega):
+        u = np.exp(1j * omega)
+        num = np.ones(np.broadcast_shapes(u.shape, fc.shape))
+        for sj in s:
+            num = num * np.abs(u - r * (np.cos(theta) + sj * np.sin(theta)))
+        den = np.abs((u - pole) * (u - np.conj(pole))) ** 4
+        return num / den
+
+    omega = 2.0 * np.pi * np.arange(n_fft // 2 + 1, dtype=np.float64)[None, :] / n_fft
+    w = response(omega) / response(theta)
+    return _frozen(w / n_fft)
+
+
+@functools.lru_cache(maxsize=32)
+def dct_matrix(n: int, norm: str | None = "ortho") -> np.ndarray:
+    """DCT-II matrix ``D`` of shape ``(n, n)`` so that ``D @ x`` equals ``scipy.fft.dct(x, type=2, norm=norm)``.
+
+    ``D[k, m] = 2 cos(π k (2m + 1) / (2n))``; with ``norm='ortho'`` row 0 is scaled by ``1/√(4n)`` and the others
+    by ``1/√(2n)``, which makes ``D`` orthogonal.
+    """
+    if norm not in (None, "ortho"):
+        raise ValueError(f"norm={norm!r} is not supported for the DCT; use 'ortho' or None.")
+    k = np.arange(n, dtype=np.float64)[:, None]
+    m = np.arange(n, dtype=np.float64)[None, :]
+    d = 2.0 * np.cos(np.pi * k * (2 * m + 1) / (2 * n))
+    if norm == "ortho":
+        d[0] /= math.sqrt(4 * n)
+        d[1:] /= math.sqrt(2 * n)
+    return _frozen(d)

@@ -1,0 +1,136 @@
+"""Command line: ``nnaudio-fast demo | show FILE.wav | info`` (also ``python -m nnaudio_fast``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import torch
+
+KINDS = ("stft", "mel", "mfcc", "gammatone", "cqt")
+
+
+def _feature(kind: str, x: torch.Tensor, sr: int, backend: str | None) -> tuple[np.ndarray, str]:
+    """``(rows, frames)`` image of feature ``kind`` (dB where that makes sense) and its axis label."""
+    import nnaudio_fast as nf
+    from nnaudio_fast.functional import power_to_db
+
+    if kind == "stft":
+        layer = nf.STFT(n_fft=2048, hop_length=256, sr=sr, output_format="Magnitude", backend=backend)
+        return power_to_db(layer(x) ** 2, top_db=90.0)[0].numpy(), "frequency bin (linear)"
+    if kind == "mel":
+        layer = nf.MelSpectrogram(sr=sr, n_fft=2048, hop_length=256, n_mels=128, backend=backend)
+        return power_to_db(layer(x), top_db=90.0)[0].numpy(), "mel band"
+    if kind == "mfcc":
+        return nf.MFCC(sr=sr, n_mfcc=20, hop_length=256, backend=backend)(x)[0].numpy(), "MFCC"
+    if kind == "gammatone":
+        layer = nf.Gammatonegram(sr=sr, n_fft=2048, hop_length=256, n_bins=64, backend=backend)
+        return power_to_db(layer(x), top_db=90.0)[0].numpy(), "gammatone band"
+    if kind == "cqt":
+        if not hasattr(nf, "CQT"):
+            raise ValueError("kind='cqt' is not available in this build; choose one of stft, mel, mfcc, gammatone.")
+        layer = nf.CQT(sr=sr, hop_length=256, fmin=32.70, n_bins=84, bins_per_octave=12, output_format="Magnitude",
+                       backend=backend)
+        return power_to_db(layer(x) ** 2, top_db=90.0)[0].numpy(), "CQT bin (12 per octave from C1)"
+    raise ValueError(f"kind={kind!r} is not supported; use one of {KINDS}.")
+
+
+def _plot(panels, sr: int, hop: int, title: str, out: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("writing a figure needs matplotlib: pip install 'nnaudio-fast[plot]'") from None
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.2 * len(panels)), squeeze=False)
+    for ax, (name, img, ylabel) in zip(axes[:, 0], panels):
+        extent = (0.0, img.shape[1] * hop / sr, 0, img.shape[0])
+        im = ax.imshow(img, origin="lower", aspect="auto", extent=extent, cmap="magma")
+        ax.set_title(name)
+        ax.set_ylabel(ylabel)
+        fig.colorbar(im, ax=ax, pad=0.01)
+    axes[-1, 0].set_xlabel("time (s)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+
+
+def _read_wav(path: str) -> tuple[np.ndarray, int]:
+    try:
+        import soundfile
+
+        y, sr = soundfile.read(path, dtype="float32", always_2d=True)
+    except ImportError:
+        from scipy.io import wavfile
+
+        sr, y = wavfile.read(path)
+        if y.dtype.kind == "i":
+            y = y.astype(np.float32) / float(np.iinfo(y.dtype).max)
+        elif y.dtype.kind == "u":
+            y = (y.astype(np.float32) - 128.0) / 128.0
+        y = y.reshape(y.shape[0], -1)
+    return y.mean(axis=1).astype(np.float32), int(sr)
+
+
+def cmd_demo(args) -> int:
+    import nnaudio_fast as nf
+    from nnaudio_fast.signals import demo_signal
+
+    sr = 22050
+    x = torch.from_numpy(demo_signal(sr))
+    kinds = ["stft", "mel"] + (["cqt"] if hasattr(nf, "CQT") else ["gammatone"])
+    panels = []
+    for kind in kinds:
+        img, ylabel = _feature(kind, x, sr, args.backend)
+        panels.append((kind.upper(), img, ylabel))
+        print(f"{kind:>9}: {img.shape[0]} x {img.shape[1]}, range {img.min():.1f} .. {img.max():.1f}")
+    _plot(panels, sr, 256, "nnaudio_fast demo: embedded test signal (chirp, vibrato tone, arpeggio, clicks)", args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    y, sr = _read_wav(args.file)
+    img, ylabel = _feature(args.kind, torch.from_numpy(y), sr, args.backend)
+    _plot([(args.kind.upper(), img, ylabel)], sr, 256, args.file, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import nnaudio_fast as nf
+
+    print(f"nnaudio_fast {nf.__version__}, torch {torch.__version__}")
+    for name, status in nf.backends().items():
+        print(f"  backend {name}: {status}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="nnaudio-fast", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("demo", help="spectrograms of the embedded test signal, written to a PNG")
+    p.add_argument("-o", "--output", default="demo.png")
+    p.add_argument("--backend", default=None)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("show", help="a spectrogram of a WAV file, written to a PNG")
+    p.add_argument("file")
+    p.add_argument("--kind", choices=KINDS, default="mel")
+    p.add_argument("-o", "--output", default="out.png")
+    p.add_argument("--backend", default=None)
+    p.set_defaults(func=cmd_show)
+    p = sub.add_parser("info", help="version and backend availability")
+    p.set_defaults(func=cmd_info)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f"nnaudio-fast: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Which backend computes an operation.
+
+Backends are modules exposing the operations of :mod:`nnaudio_fast.reference` under the same names and signatures
+(flat ``(batch, time)`` problems), plus ``unavailable_reason()`` and ``runs_on(device)``:
+
+* ``reference`` -- :mod:`nnaudio_fast.reference`, plain PyTorch; always available, every device, every operation.
+* ``triton``    -- :mod:`nnaudio_fast.kernels`, fused Triton kernels; CUDA tensors (CPU only under
+  ``TRITON_INTERPRET=1``, for testing).
+* ``cpp``       -- :mod:`nnaudio_fast.cpu`, the CPU fast path: the C++ multirate extension and FFT-based paths.
+
+Choice, first match wins: the ``backend=`` argument, then the ``NNAUDIO_FAST_BACKEND`` environment variable, then
+``auto``. ``auto`` tries ``triton`` for CUDA tensors and ``cpp`` for CPU tensors and quietly falls back to
+``reference`` when that backend is missing or lacks the operation. A backend named explicitly (argument or
+environment) that cannot run raises :class:`BackendUnavailableError` instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import torch
+
+BACKENDS = ("reference", "triton", "cpp")
+ENV_VAR = "NNAUDIO_FAST_BACKEND"
+_MODULES = {"reference": "nnaudio_fast.reference", "triton": "nnaudio_fast.kernels", "cpp": "nnaudio_fast.cpu"}
+_AUTO_ORDER = {"cuda": ("triton", "reference"), "cpu": ("cpp", "reference")}
+
+
+class BackendUnavailableError(RuntimeError):
+    """An explicitly requested backend cannot run this operation here."""
+
+
+def _load(name: str) -> tuple[ModuleType | None, str | None]:
+    """The backend module, or ``None`` and the reason it cannot be used at all."""
+    try:
+        mod = importlib.import_module(_MODULES[name])
+    except ImportError as exc:
+        return None, f"its module {_MODULES[name]} failed to import ({exc})"
+    reason = mod.unavailable_reason() if hasattr(mod, "unavailable_reason") else None
+    return (None, reason) if reason else (mod, None)
+
+
+def requested_backend(backend: str | None = None) -> str:
+    """The backend name in force: the argument, else ``$NNAUDIO_FAST_BACKEND``, else ``'auto'``."""
+    name = backend if backend is not None else os.environ.get(ENV_VAR, "").strip() or "auto"
+    if name != "auto" and name not in BACKENDS:
+        origin = "backend" if backend is not None else ENV_VAR
+        raise ValueError(f"{origin}={name!r} is not a backend; use 'auto' or one of {BACKENDS}.")
+    return name
+
+
+def _why_not(name: str, op: str, device: torch.device) -> tuple[object | None, str | None]:
+    mod, reason = _load(name)
+    if mod is None:
+        return None, reason
+    if not mod.runs_on(device):
+        return None, f"it does not run on {device.type} tensors"
+    fn = getattr(mod, op, None)
+    if fn is None:
+        return None, f"it does not implement {op!r}"
+    return fn, None
+
+
+def select(op: str, device: torch.device | str, backend: str | None = None):
+    """The function implementing ``op`` for tensors on ``device`` under the requested backend."""
+    device = torch.device(device)
+    name = requested_backend(backend)
+    if name == "auto":
+        for candidate in _AUTO_ORDER.get(device.type, ("reference",)):
+            fn, _ = _why_not(candidate, op, device)
+            if fn is not None:
+                return fn
+        raise BackendUnavailableError(f"no backend implements {op!r}")  # unreachable: reference has every op
+    fn, reason = _why_not(name, op, device)
+    if fn is None:
+        raise BackendUnavailableError(
+            f"backend {name!r} was requested for {op!r} on {device.type}, but {reason}. "
+            f"Use backend='auto' (or unset {ENV_VAR}) to fall back to the reference implementation."
+        )
+    return fn
+
+
+def backends() -> dict[str, str]:
+    """Each backend's status on this machine: ``'available'`` or the reason it is not."""
+    out = {}
+    for name in BACKENDS:
+        _, reason = _load(name)
+        out[name] = "available" if reason is None else f"unavailable: {reason}"
+    return out

@@ -1,0 +1,7 @@
+"""The layers, one module per family."""
+
+from .gammatone import Gammatonegram
+from .mel import MFCC, MelSpectrogram
+from .stft import STFT, iSTFT
+
+__all__ = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram"]

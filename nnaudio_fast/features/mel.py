@@ -1,0 +1,132 @@
+"""``MelSpectrogram`` and ``MFCC`` layers (nnAudio 0.3.4 names, arguments, defaults and state_dict keys)."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import _checks, bases, functional
+from ._base import BasisModule
+from .stft import STFT
+
+
+class MelSpectrogram(BasisModule):
+    """Mel spectrogram layer: ``mel_basis @ |STFT(x)|^power``, output ``(batch, n_mels, frames)``.
+
+    Parameters
+    ----------
+    sr : float
+        Sampling rate. Default 22050.
+    n_fft, win_length, hop_length, window, center, pad_mode
+        As :class:`~nnaudio_fast.STFT` (``hop_length`` defaults to 512 here, as in nnAudio).
+    n_mels : int
+        Number of mel bands. Default 128.
+    power : float
+        Exponent of the magnitude (2: power, 1: magnitude). Default 2.
+    htk : bool
+        HTK mel formula instead of Slaney's. Default False.
+    fmin, fmax : float
+        Band edges in Hz; ``fmax=None`` means ``sr / 2``.
+    norm : None, 1, 'slaney' or a number
+        ``1`` (nnAudio's default) and ``'slaney'`` are Slaney's area normalisation; see
+        :func:`nnaudio_fast.bases.mel_filterbank`.
+    trainable_mel, trainable_STFT : bool
+        Make ``mel_basis`` / the STFT kernels parameters.
+    verbose : bool
+        Accepted for compatibility; nothing is printed.
+    backend : str, optional
+        See :mod:`nnaudio_fast.dispatch`.
+    **kwargs
+        Passed to the inner :class:`~nnaudio_fast.STFT` (as nnAudio does).
+
+    State: ``stft.wsin``, ``stft.wcos``, ``stft.window_mask``, ``mel_basis`` ``(n_mels, n_fft // 2 + 1)``.
+    """
+
+    def __init__(
+        self,
+        sr=22050,
+        n_fft=2048,
+        win_length=None,
+        n_mels=128,
+        hop_length=512,
+        window="hann",
+        center=True,
+        pad_mode="reflect",
+        power=2.0,
+        htk=False,
+        fmin=0.0,
+        fmax=None,
+        norm=1,
+        trainable_mel=False,
+        trainable_STFT=False,
+        verbose=True,
+        backend=None,
+        **kwargs,
+    ):
+        super().__init__(backend)
+        self.power = _checks.positive_float("power", power)
+        self.trainable_mel, self.trainable_STFT = bool(trainable_mel), bool(trainable_STFT)
+        self.stft = STFT(n_fft=n_fft, win_length=win_length, freq_bins=None, hop_length=hop_length, window=window,
+                         freq_scale="no", center=center, pad_mode=pad_mode, sr=sr, trainable=trainable_STFT,
+                         output_format="Magnitude", backend=backend, **kwargs)
+        self.n_fft, self.stride, self.center, self.pad_mode = n_fft, self.stft.stride, center, pad_mode
+        self._add_basis("mel_basis", bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), self.trainable_mel)
+
+    def forward(self, x):
+        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_mels, frames)``."""
+        x = _checks.module_input(x)
+        dtype = _checks.compute_dtype(x)
+        wcos, wsin = self.stft._kernels(dtype)
+        return functional.spectrogram_from_kernels(
+            x, wcos, wsin, self._basis("mel_basis", dtype), self.stride, self.center, self.pad_mode, self.power,
+            self.backend,
+        )
+
+    def extra_repr(self) -> str:
+        return f"mel_basis={tuple(self.mel_basis.shape)}, power={self.power}, trainable_mel={self.trainable_mel}"
+
+
+class MFCC(BasisModule):
+    """Mel-frequency cepstral coefficients: DCT-II of the dB mel spectrogram, output ``(batch, n_mfcc, frames)``.
+
+    Parameters
+    ----------
+    sr : float
+        Sampling rate. Default 22050.
+    n_mfcc : int
+        Number of coefficients. Default 20.
+    norm : 'ortho' or None
+        DCT normalisation. Default ``'ortho'``.
+    ref, amin, top_db
+        dB conversion (:func:`nnaudio_fast.functional.power_to_db`; ``top_db`` clips per example).
+    **kwargs
+        :class:`MelSpectrogram` arguments (``n_fft``, ``n_mels``, ``hop_length``, ``trainable_mel``, ...).
+
+    State: ``melspec_layer.*``, ``amin``, ``ref`` (1-element buffers), as in nnAudio.
+    """
+
+    def __init__(self, sr=22050, n_mfcc=20, norm="ortho", verbose=True, ref=1.0, amin=1e-10, top_db=80.0,
+                 backend=None, **kwargs):
+        super().__init__(backend)
+        _checks.positive_float("amin", amin)
+        if top_db is not None and top_db < 0:
+            raise ValueError(f"top_db={top_db!r} must be non-negative (or None for no clipping).")
+        self.melspec_layer = MelSpectrogram(sr=sr, verbose=verbose, backend=backend, **kwargs)
+        n_mels = self.melspec_layer.mel_basis.shape[0]
+        self.n_mfcc = self.m_mfcc = _checks.positive_int("n_mfcc", n_mfcc)
+        if n_mfcc > n_mels:
+            raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}.")
+        self.register_buffer("amin", torch.tensor([float(amin)]))
+        self.register_buffer("ref", torch.tensor([abs(float(ref))]))
+        self.top_db = top_db
+        self.norm = norm
+        # Not in nnAudio's state_dict: a derived constant, kept out of checkpoints.
+        self._add_basis("dct_basis", bases.dct_matrix(n_mels, norm)[:n_mfcc], trainable=False, persistent=False)
+
+    def forward(self, x):
+        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_mfcc, frames)``."""
+        mel = self.melspec_layer(x)
+        db = functional.power_to_db(mel, self.ref, self.amin, self.top_db)
+        return torch.matmul(self._basis("dct_basis", db.dtype), db)
+
+    def extra_repr(self) -> str:
+        return f"n_mfcc={self.n_mfcc}, norm={self.norm!r}, top_db={self.top_db}"

@@ -1,0 +1,218 @@
+"""``STFT`` and ``iSTFT`` layers (nnAudio 0.3.4 names, arguments, defaults, output formats and state_dict keys)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import _checks, bases, functional
+from ..reference import canonical_pad_mode
+from ._base import BasisModule
+
+
+def _hermitian_extend(re: torch.Tensor, im: torch.Tensor, n_fft: int):
+    """One-sided ``(…, n_fft//2+1, T)`` → two-sided ``(…, n_fft, T)`` with ``X[n_fft − k] = conj(X[k])``."""
+    mirror = slice(1, n_fft - re.shape[-2] + 1)
+    return (
+        torch.cat((re, re[..., mirror, :].flip(-2)), -2),
+        torch.cat((im, -im[..., mirror, :].flip(-2)), -2),
+    )
+
+
+def _onesided(n_bins: int, n_fft: int, onesided: bool | None) -> bool:
+    """Whether a spectrogram with ``n_bins`` bins is one-sided; ``onesided=None`` infers it from the shape."""
+    expected = {True: n_fft // 2 + 1, False: n_fft}
+    if onesided is None:
+        for side, count in expected.items():
+            if n_bins == count:
+                return side
+    elif n_bins == expected[onesided]:
+        return onesided
+    want = f"{expected[onesided]}" if onesided is not None else f"{n_fft // 2 + 1} (one-sided) or {n_fft}"
+    raise ValueError(
+        f"the spectrogram has {n_bins} frequency bins but n_fft={n_fft} with onesided={onesided} needs {want}; "
+        "check n_fft and onesided (onesided=None infers it)."
+    )
+
+
+def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length):
+    """Shared by ``STFT.inverse`` and ``iSTFT.forward``: two-sided synthesis with the layer's N×N kernels."""
+    re, im = functional._split_complex(X)
+    dtype = _checks.compute_dtype(re, "X")
+    n_fft = layer.n_fft
+    if _onesided(re.shape[-2], n_fft, onesided):
+        re, im = _hermitian_extend(re, im, n_fft)
+    icos = layer._basis(cos_name, dtype).reshape(n_fft, n_fft) / n_fft
+    isin = layer._basis(sin_name, dtype).reshape(n_fft, n_fft) / n_fft
+    return functional.istft_from_kernels(
+        re, im, icos, isin, window, layer.stride, layer.center, length, layer.backend
+    )
+
+
+class STFT(BasisModule):
+    """Short-time Fourier transform layer.
+
+    Parameters
+    ----------
+    n_fft : int
+        Frame length / DFT size. Default 2048.
+    win_length : int, optional
+        Window length (``<= n_fft``, zero-padded to ``n_fft``). Default ``n_fft``.
+    freq_bins : int, optional
+        Number of frequency bins. Default ``n_fft // 2 + 1``.
+    hop_length : int, optional
+        Default ``win_length // 4``.
+    window : str, tuple, float or array_like
+        :func:`scipy.signal.get_window` spec or samples. Default ``'hann'``.
+    freq_scale : {'no', 'linear', 'log', 'log2'}
+        Bin placement: ``'no'`` is the plain DFT; the others place ``freq_bins`` bins from ``fmin`` towards ``fmax``.
+    center : bool
+        Centre frames on ``t·hop_length`` by padding ``n_fft // 2`` on both sides. Default True.
+    pad_mode : {'reflect', 'constant', 'replicate', 'circular'}
+        Default ``'reflect'``; works for inputs shorter than the padding (reflection repeats, like ``numpy.pad``).
+    iSTFT : bool
+        Build the inverse kernels so :meth:`inverse` works.
+    fmin, fmax, sr
+        For ``freq_scale != 'no'``.
+    trainable : bool
+        Make ``wsin``/``wcos`` parameters.
+    output_format : {'Complex', 'Magnitude', 'Phase'}
+        ``'Complex'``: ``(batch, freq_bins, time, 2)``; otherwise ``(batch, freq_bins, time)``.
+    verbose : bool
+        Accepted for nnAudio compatibility; nothing is printed.
+    backend : str, optional
+        See :mod:`nnaudio_fast.dispatch`.
+
+    State: ``wsin``, ``wcos`` ``(freq_bins, 1, n_fft)``, ``window_mask`` ``(1, n_fft, 1)``, and with ``iSTFT=True``
+    ``kernel_sin_inv``, ``kernel_cos_inv`` ``(n_fft, 1, n_fft, 1)``, as in nnAudio.
+    """
+
+    def __init__(
+        self,
+        n_fft=2048,
+        win_length=None,
+        freq_bins=None,
+        hop_length=None,
+        window="hann",
+        freq_scale="no",
+        center=True,
+        pad_mode="reflect",
+        iSTFT=False,
+        fmin=50,
+        fmax=6000,
+        sr=22050,
+        trainable=False,
+        output_format="Complex",
+        verbose=True,
+        backend=None,
+    ):
+        super().__init__(backend)
+        n_fft, hop_length, win_length = functional._defaults(n_fft, hop_length, win_length)
+        self.n_fft, self.win_length, self.stride = n_fft, win_length, hop_length
+        self.center = bool(center)
+        self.pad_mode = pad_mode
+        canonical_pad_mode(pad_mode)
+        self.output_format = _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
+        self.freq_bins = n_fft // 2 + 1 if freq_bins is None else _checks.positive_int("freq_bins", freq_bins)
+        self.trainable = bool(trainable)
+        self.iSTFT = bool(iSTFT)
+        self.window = window
+        wcos, wsin = bases.fourier_kernels(n_fft, win_length, self.freq_bins, window, freq_scale, fmin, fmax, sr)
+        self.bins2freq = (bases.fourier_bin_frequencies(n_fft, self.freq_bins, freq_scale, fmin, fmax, sr)
+                          * sr / n_fft).tolist()
+        if self.iSTFT:
+            icos, isin = bases.fourier_kernels(n_fft, freq_bins=n_fft, window=np.ones(n_fft))
+            self._add_basis("kernel_sin_inv", isin[:, None, :, None], trainable=False)
+            self._add_basis("kernel_cos_inv", icos[:, None, :, None], trainable=False)
+        self._add_basis("wsin", wsin[:, None, :], self.trainable)
+        self._add_basis("wcos", wcos[:, None, :], self.trainable)
+        self._add_basis("window_mask", bases.get_window(window, win_length, n_fft)[None, :, None], trainable=False)
+
+    def _kernels(self, dtype):
+        return (self._basis("wcos", dtype).reshape(self.freq_bins, self.n_fft),
+                self._basis("wsin", dtype).reshape(self.freq_bins, self.n_fft))
+
+    def forward(self, x, output_format=None):
+        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, freq_bins, frames[, 2])``."""
+        output_format = output_format or self.output_format
+        _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
+        x = _checks.module_input(x)
+        wcos, wsin = self._kernels(_checks.compute_dtype(x))
+        re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend)
+        return functional._format(re, im, output_format)
+
+    def inverse(self, X, onesided=None, length=None, refresh_win=True):
+        """Inverse STFT of ``X`` ``(batch, freq_bins, time, 2)`` (or complex ``(batch, freq_bins, time)``).
+
+        ``onesided=None`` infers from the number of bins (``n_fft // 2 + 1`` or ``n_fft``). ``length`` cuts or pads
+        the output. ``refresh_win`` is accepted for nnAudio compatibility (the window normaliser is always exact).
+        Requires ``iSTFT=True``.
+        """
+        if not self.iSTFT:
+            raise ValueError("STFT.inverse needs the inverse kernels: construct the layer with iSTFT=True.")
+        dtype = _checks.compute_dtype(functional._split_complex(X)[0], "X")
+        window = self._basis("window_mask", dtype).reshape(-1)
+        return _inverse(self, X, "kernel_cos_inv", "kernel_sin_inv", window, onesided, length)
+
+    def extra_repr(self) -> str:
+        return (f"n_fft={self.n_fft}, hop_length={self.stride}, freq_bins={self.freq_bins}, "
+                f"iSTFT={self.iSTFT}, trainable={self.trainable}")
+
+
+class iSTFT(BasisModule):
+    """Inverse STFT layer (least-squares overlap-add, as ``librosa.istft``) with optionally trainable kernels/window.
+
+    Parameters as :class:`STFT` (they must match the forward transform), plus ``trainable_kernels``,
+    ``trainable_window`` and ``refresh_win`` (accepted for compatibility; the normaliser is always recomputed).
+
+    State: ``kernel_sin``, ``kernel_cos`` ``(n_fft, 1, n_fft, 1)`` and ``window_mask`` ``(1, win_length, 1)``, as in
+    nnAudio.
+    """
+
+    def __init__(
+        self,
+        n_fft=2048,
+        win_length=None,
+        freq_bins=None,
+        hop_length=None,
+        window="hann",
+        freq_scale="no",
+        center=True,
+        fmin=50,
+        fmax=6000,
+        sr=22050,
+        trainable_kernels=False,
+        trainable_window=False,
+        verbose=True,
+        refresh_win=True,
+        backend=None,
+    ):
+        super().__init__(backend)
+        n_fft, hop_length, win_length = functional._defaults(n_fft, hop_length, win_length)
+        if freq_scale != "no":
+            raise ValueError(
+                f"freq_scale={freq_scale!r}: only the plain DFT ('no') has an exact inverse; use freq_scale='no'."
+            )
+        self.n_fft, self.win_length, self.stride = n_fft, win_length, hop_length
+        self.center = bool(center)
+        self.refresh_win = refresh_win
+        icos, isin = bases.fourier_kernels(n_fft, freq_bins=n_fft, window=np.ones(n_fft))
+        self._add_basis("kernel_sin", isin[:, None, :, None], bool(trainable_kernels))
+        self._add_basis("kernel_cos", icos[:, None, :, None], bool(trainable_kernels))
+        self._add_basis("window_mask", bases.get_window(window, win_length)[None, :, None], bool(trainable_window))
+
+    def forward(self, X, onesided=None, length=None, refresh_win=None):
+        """``X``: ``(batch, freq_bins, time, 2)`` or complex ``(batch, freq_bins, time)``; returns ``(batch, length)``.
+
+        ``onesided=None`` infers from the number of bins (nnAudio defaulted to ``False`` here and ``True`` in
+        ``STFT.inverse``; an explicit value is still honoured and checked against the shape).
+        """
+        dtype = _checks.compute_dtype(functional._split_complex(X)[0], "X")
+        w = self._basis("window_mask", dtype).reshape(-1)
+        lpad = (self.n_fft - self.win_length) // 2
+        window = F.pad(w, (lpad, self.n_fft - self.win_length - lpad))
+        return _inverse(self, X, "kernel_cos", "kernel_sin", window, onesided, length)
+
+    def extra_repr(self) -> str:
+        return f"n_fft={self.n_fft}, hop_length={self.stride}, win_length={self.win_length}"

@@ -1,0 +1,160 @@
+"""Reference backend: the ground truth of every test, in plain PyTorch.
+
+Every function works on flat ``(batch, time)`` problems (the functional layer reshapes), in float32 or float64 (the
+basis tensors decide nothing: the caller casts them to the input's dtype), on any device, and is differentiable by
+PyTorch's autograd with respect to the waveform and every basis tensor.
+
+Framing uses ``Tensor.unfold`` and the basis product ``torch.matmul``, not ``conv1d``: on CUDA, cuDNN convolutions
+run in TF32 by default (``torch.backends.cudnn.allow_tf32``), whereas matmul follows
+``torch.get_float32_matmul_precision()`` ('highest' by default), so the reference stays FP32-exact on every device.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+_PAD_ALIASES = {"edge": "replicate", "wrap": "circular", "zeros": "constant"}
+
+
+def canonical_pad_mode(pad_mode: str) -> str:
+    """``pad_mode`` as one of :data:`PAD_MODES` (librosa's ``'edge'`` and ``'wrap'`` are accepted as aliases)."""
+    mode = _PAD_ALIASES.get(pad_mode, pad_mode)
+    if mode not in PAD_MODES:
+        raise ValueError(
+            f"pad_mode={pad_mode!r} is not supported; use one of {PAD_MODES} (or the aliases 'edge', 'wrap')."
+        )
+    return mode
+
+
+def pad_indices(length: int, left: int, right: int, mode: str, device=None) -> torch.Tensor:
+    """Source index of each sample of the padded signal, for the index-based modes.
+
+    ``reflect`` mirrors about the end samples without repeating them and, like :func:`numpy.pad`, keeps
+    reflecting when the padding is longer than the signal (the signal extended with period ``2·(length − 1)``).
+    """
+    idx = torch.arange(-left, length + right, device=device)
+    if mode == "reflect":
+        if length == 1:
+            return torch.zeros_like(idx)
+        period = 2 * (length - 1)
+        idx = idx.remainder(period)
+        return torch.where(idx >= length, period - idx, idx)
+    if mode == "replicate":
+        return idx.clamp(0, length - 1)
+    if mode == "circular":
+        return idx.remainder(length)
+    raise ValueError(f"pad_indices does not handle mode={mode!r}")
+
+
+def pad(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
+    """Pad the last axis of ``x`` by ``left``/``right`` samples; any padding length works in every mode."""
+    if left == 0 and right == 0:
+        return x
+    if mode == "constant":
+        return F.pad(x, (left, right))
+    return x.index_select(-1, pad_indices(x.shape[-1], left, right, mode, device=x.device))
+
+
+def frames(x: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> torch.Tensor:
+    """``(B, L)`` → ``(B, T, n_fft)`` frames (a strided view when no padding copy is needed)."""
+    if center:
+        x = pad(x, n_fft // 2, n_fft // 2, pad_mode)
+    return x.unfold(-1, n_fft, hop_length)
+
+
+def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str):
+    """Real and imaginary parts ``(B, F, T)`` of ``X = frames·wcosᵀ − i·frames·wsinᵀ``."""
+    n_bins = wcos.shape[0]
+    fr = frames(x, wcos.shape[-1], hop_length, center, pad_mode)
+    out = torch.matmul(fr, torch.cat((wcos, wsin), 0).t()).transpose(1, 2)
+    return out[:, :n_bins], -out[:, n_bins:]
+
+
+class _Magnitude(torch.autograd.Function):
+    """``sqrt(re² + im²)`` whose gradient is 0, not NaN, where the magnitude is 0 (silence)."""
+
+    @staticmethod
+    def forward(ctx, re, im):
+        mag = torch.sqrt(re * re + im * im)
+        ctx.save_for_backward(re, im, mag)
+        return mag
+
+    @staticmethod
+    def backward(ctx, grad):
+        re, im, mag = ctx.saved_tensors
+        scale = torch.where(mag > 0, grad / mag, torch.zeros_like(mag))
+        return scale * re, scale * im
+
+
+def magnitude(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
+    """``|X|`` with a finite (zero) gradient at ``X = 0``. Twice differentiable away from 0."""
+    return _Magnitude.apply(re, im)
+
+
+def power_spectrum(re: torch.Tensor, im: torch.Tensor, power: float) -> torch.Tensor:
+    """``|X|^power``; ``power=2`` is computed as ``re² + im²`` (exact, smooth), other powers via :func:`magnitude`."""
+    if power == 2.0:
+        return re * re + im * im
+    if power == 1.0:
+        return magnitude(re, im)
+    return magnitude(re, im) ** power
+
+
+def phase(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
+    """``atan2(im, re)``; ``+ 0.0`` turns ``-0.0`` into ``+0.0`` so silent bins have phase 0, not ±π."""
+    return torch.atan2(im + 0.0, re + 0.0)
+
+
+def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float):
+    """``fbank @ |STFT(x)|^power`` of shape ``(B, M, T)``; ``fbank=None`` returns ``|STFT(x)|^power``."""
+    re, im = stft(x, wcos, wsin, hop_length, center, pad_mode)
+    spec = power_spectrum(re, im, power)
+    return spec if fbank is None else torch.matmul(fbank, spec)
+
+
+def overlap_add(frames_: torch.Tensor, hop_length: int) -> torch.Tensor:
+    """``(B, T, N)`` frames → ``(B, N + hop·(T − 1))`` signal, frames summed where they overlap."""
+    b, t, n = frames_.shape
+    out_len = n + hop_length * (t - 1)
+    return F.fold(frames_.transpose(1, 2), (1, out_len), kernel_size=(1, n), stride=(1, hop_length)).reshape(b, -1)
+
+
+def window_sumsquare(window: torch.Tensor, n_frames: int, hop_length: int) -> torch.Tensor:
+    """``Σ_t w[n − t·hop]²`` over ``n_frames`` frames: the normaliser of the least-squares iSTFT."""
+    w2 = (window * window).reshape(1, 1, -1).expand(1, n_frames, -1)
+    return overlap_add(w2, hop_length)[0]
+
+
+def istft(re, im, icos, isin, window, hop_length: int, center: bool, length: int | None):
+    """Least-squares inverse STFT (Griffin & Lim 1984): windowed inverse DFT of each frame, overlap-added and
+    divided by the window's sum of squares where that is non-negligible (as librosa does).
+
+    ``re``, ``im``: ``(B, F, T)``; ``icos``, ``isin``: ``(F, N)`` synthesis kernels with the ``1/N`` and the
+    one-sided weights folded in, so a frame is ``reᵀ·icos − imᵀ·isin``; ``window``: ``(N,)``.
+    """
+    n = icos.shape[-1]
+    n_frames = re.shape[-1]
+    fr = torch.matmul(re.transpose(1, 2), icos) - torch.matmul(im.transpose(1, 2), isin)
+    y = overlap_add(fr * window, hop_length)
+    wss = window_sumsquare(window.detach(), n_frames, hop_length)
+    tiny = torch.finfo(wss.dtype).tiny
+    y = torch.where(wss > tiny, y / torch.where(wss > tiny, wss, torch.ones_like(wss)), y)
+    start = n // 2 if center else 0
+    if length is None:
+        end = y.shape[-1] - (n // 2 if center else 0)
+        return y[:, start:end]
+    y = y[:, start : start + length]
+    if y.shape[-1] < length:
+        y = F.pad(y, (0, length - y.shape[-1]))
+    return y
+
+
+def unavailable_reason() -> None:
+    """The reference backend is always available."""
+    return None
+
+
+def runs_on(device: torch.device) -> bool:
+    return True

@@ -1,0 +1,44 @@
+"""Shared test helpers: signals, relative error, seeded generators."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+import torch
+
+# Library default dtype must not leak between tests.
+torch.set_default_dtype(torch.float32)
+
+
+def rel_err(out, ref) -> float:
+    """``‖out − ref‖ / ‖ref‖`` in float64 (complex allowed)."""
+    out = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
+    ref = ref.detach().cpu().numpy() if isinstance(ref, torch.Tensor) else np.asarray(ref)
+    assert out.shape == ref.shape, f"shape {out.shape} != reference shape {ref.shape}"
+    out = out.astype(np.complex128 if np.iscomplexobj(out) else np.float64)
+    ref = ref.astype(np.complex128 if np.iscomplexobj(ref) else np.float64)
+    assert np.all(np.isfinite(out)), "output has non-finite values"
+    denom = np.linalg.norm(ref)
+    assert denom > 0, "reference is all zeros: the test cannot fail"
+    return float(np.linalg.norm(out - ref) / denom)
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded from the test's id (different per test and parametrisation, reproducible)."""
+    seed = int(hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8], 16)
+    seed ^= int(os.environ.get("NNAUDIO_FAST_TEST_SEED", "0"))
+    return np.random.default_rng(seed)
+
+
+def noise(rng, *shape, dtype=torch.float64):
+    return torch.from_numpy(rng.standard_normal(shape)).to(dtype)
+
+
+def chirp(sr: int, seconds: float, f0: float = 60.0, f1: float = 4000.0) -> np.ndarray:
+    t = np.arange(int(sr * seconds)) / sr
+    k = np.log(f1 / f0) / seconds
+    return np.sin(2 * np.pi * f0 * (np.exp(k * t) - 1) / k)
