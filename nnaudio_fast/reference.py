@@ -138,7 +138,7 @@ def istft(re, im, icos, isin, window, hop_length: int, center: bool, length: int
     n_frames = re.shape[-1]
     fr = torch.matmul(re.transpose(1, 2), icos) - torch.matmul(im.transpose(1, 2), isin)
     y = overlap_add(fr * window, hop_length)
-    wss = window_sumsquare(window.detach(), n_frames, hop_length)
+    wss = window_sumsquare(window, n_frames, hop_length)
     tiny = torch.finfo(wss.dtype).tiny
     y = torch.where(wss > tiny, y / torch.where(wss > tiny, wss, torch.ones_like(wss)), y)
     start = n // 2 if center else 0

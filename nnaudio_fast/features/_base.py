@@ -21,7 +21,7 @@ class BasisModule(nn.Module):
         super().__init__()
         self.backend = backend
         self._exact: dict[str, torch.Tensor] = {}
-        self._exact_check: dict[str, tuple] = {}
+        self._exact_on_device: dict[tuple, torch.Tensor] = {}
 
     def _add_basis(self, name: str, value, trainable: bool, persistent: bool = True) -> None:
         exact = torch.tensor(np.asarray(value), dtype=torch.float64)
@@ -38,21 +38,20 @@ class BasisModule(nn.Module):
         exact = self._exact.get(name)
         if dtype != torch.float64 or exact is None:
             return stored if stored.dtype == dtype else stored.to(dtype)
-        key = (stored.data_ptr(), stored._version, stored.device, stored.dtype)
-        cached = self._exact_check.get(name)
-        if cached is None or cached[0] != key:
-            candidate = exact.to(stored.device)
-            pristine = stored.shape == candidate.shape and torch.equal(
-                stored.detach().to(torch.float64), candidate.to(torch.float32).to(torch.float64)
-            )
-            cached = (key, candidate if pristine else None)
-            self._exact_check[name] = cached
+        candidate = self._exact_on_device.get((name, stored.device))
+        if candidate is None:
+            candidate = self._exact_on_device[(name, stored.device)] = exact.to(stored.device)
         stored64 = stored.to(dtype)
-        if cached[1] is None:
+        # Compared on every float64 call (O(basis) next to an O(signal x basis) transform): a version counter would
+        # miss writes through ``.data`` (as gradcheck makes), and identity caches are fooled by reused memory.
+        pristine = stored.shape == candidate.shape and torch.equal(
+            stored64.detach(), candidate.to(torch.float32).to(torch.float64)
+        )
+        if not pristine:
             return stored64
-        return stored64 + (cached[1] - stored64).detach() if stored.requires_grad else cached[1]
+        return stored64 + (candidate - stored64).detach() if stored.requires_grad else candidate
 
     def _apply(self, fn, *args, **kwargs):
         # .to()/.cuda() move the stored bases; drop the device-specific exact copies with them.
-        self._exact_check = {}
+        self._exact_on_device = {}
         return super()._apply(fn, *args, **kwargs)

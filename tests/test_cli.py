@@ -1,0 +1,42 @@
+"""The command line: the README's demo and ``show``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import scipy.io.wavfile
+
+
+def _run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "nnaudio_fast", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def _is_png(path):
+    data = path.read_bytes()
+    return len(data) > 10_000 and data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_writes_png(tmp_path):
+    r = _run("demo", "-o", "demo.png", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _is_png(tmp_path / "demo.png")
+
+
+def test_show_a_wav_file(tmp_path, rng):
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (0.5 * np.sin(2 * np.pi * 440 * t) + 0.01 * rng.standard_normal(sr)) * 32767
+    scipy.io.wavfile.write(tmp_path / "tone.wav", sr, y.astype(np.int16))
+    r = _run("show", "tone.wav", "--kind", "mfcc", "-o", "mfcc.png", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _is_png(tmp_path / "mfcc.png")
+
+
+def test_info_and_bad_kind(tmp_path):
+    r = _run("info", cwd=tmp_path)
+    assert r.returncode == 0 and "backend reference: available" in r.stdout
+    r = _run("show", "missing.wav", "--kind", "nope", cwd=tmp_path)
+    assert r.returncode != 0 and "nope" in r.stderr
