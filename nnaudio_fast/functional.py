@@ -112,6 +112,7 @@ def stft_from_kernels(
     center: bool = True,
     pad_mode: str = "reflect",
     backend: str | None = None,
+    dft_window: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """STFT with given (possibly trainable) analysis kernels.
 
@@ -122,6 +123,10 @@ def stft_from_kernels(
         Windowed cosine and sine kernels (:func:`nnaudio_fast.bases.fourier_kernels`).
     hop_length, center, pad_mode, backend
         As in :func:`stft`.
+    dft_window : Tensor ``(n_fft,)``, optional
+        Certifies that the kernels are exactly the one-sided DFT kernels windowed by this window (as
+        :func:`nnaudio_fast.bases.fourier_kernels` builds them), which lets a backend use an FFT. Never pass it for
+        kernels that were trained or edited.
 
     Returns
     -------
@@ -131,9 +136,11 @@ def stft_from_kernels(
         raise ValueError(
             f"wcos {tuple(wcos.shape)} and wsin {tuple(wsin.shape)} must both have shape (freq_bins, n_fft)."
         )
-    x, lead, (wcos, wsin), pad_mode = _prepare(waveform, (wcos, wsin), wcos.shape[-1], hop_length, center, pad_mode)
+    x, lead, (wcos, wsin, dft_window), pad_mode = _prepare(
+        waveform, (wcos, wsin, dft_window), wcos.shape[-1], hop_length, center, pad_mode
+    )
     fn = dispatch.select("stft", x.device, backend)
-    re, im = fn(x, wcos, wsin, hop_length, center, pad_mode)
+    re, im = fn(x, wcos, wsin, hop_length, center, pad_mode, dft_window)
     return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
 
 
@@ -147,10 +154,12 @@ def spectrogram_from_kernels(
     pad_mode: str = "reflect",
     power: float = 2.0,
     backend: str | None = None,
+    dft_window: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``fbank @ |STFT(waveform)|^power`` with given kernels: shape ``(..., n_filters, n_frames)``.
 
     ``fbank`` is ``(n_filters, freq_bins)`` (mel, gammatone, ...) or ``None`` for the plain power spectrogram.
+    ``dft_window``: as in :func:`stft_from_kernels`.
     Backends may fuse the whole chain (the linear spectrogram never reaches memory).
     """
     power = _checks.positive_float("power", power)
@@ -159,11 +168,11 @@ def spectrogram_from_kernels(
             f"fbank has shape {tuple(fbank.shape)} but the STFT has {wcos.shape[0]} frequency bins; "
             f"it must be (n_filters, {wcos.shape[0]})."
         )
-    x, lead, (wcos, wsin, fbank), pad_mode = _prepare(
-        waveform, (wcos, wsin, fbank), wcos.shape[-1], hop_length, center, pad_mode
+    x, lead, (wcos, wsin, fbank, dft_window), pad_mode = _prepare(
+        waveform, (wcos, wsin, fbank, dft_window), wcos.shape[-1], hop_length, center, pad_mode
     )
     fn = dispatch.select("spectrogram", x.device, backend)
-    out = fn(x, wcos, wsin, fbank, hop_length, center, pad_mode, power)
+    out = fn(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, dft_window)
     return out.reshape(lead + out.shape[1:])
 
 
@@ -288,7 +297,9 @@ def stft(
         dtype,
         waveform.device,
     )
-    re, im = stft_from_kernels(waveform, wcos, wsin, hop_length, center, pad_mode, backend)
+    plain_dft = freq_scale == "no" and wcos.shape[0] == n_fft // 2 + 1
+    win = _basis(bases.get_window, (window, win_length, n_fft), dtype, waveform.device) if plain_dft else None
+    re, im = stft_from_kernels(waveform, wcos, wsin, hop_length, center, pad_mode, backend, win)
     return _format(re, im, output_format)
 
 
@@ -344,8 +355,9 @@ def _filterbank_spectrogram(waveform, fbank_builder, fbank_args, n_fft, hop_leng
     n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
     dtype = _checks.compute_dtype(waveform)
     wcos, wsin = _basis(bases.fourier_kernels, (n_fft, win_length, None, window), dtype, waveform.device)
+    win = _basis(bases.get_window, (window, win_length, n_fft), dtype, waveform.device)
     fbank = _basis(fbank_builder, fbank_args, dtype, waveform.device)
-    return spectrogram_from_kernels(waveform, wcos, wsin, fbank, hop_length, center, pad_mode, power, backend)
+    return spectrogram_from_kernels(waveform, wcos, wsin, fbank, hop_length, center, pad_mode, power, backend, win)
 
 
 def mel_spectrogram(

@@ -64,8 +64,12 @@ def frames(x: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode:
     return x.unfold(-1, n_fft, hop_length)
 
 
-def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str):
-    """Real and imaginary parts ``(B, F, T)`` of ``X = frames·wcosᵀ − i·frames·wsinᵀ``."""
+def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window=None):
+    """Real and imaginary parts ``(B, F, T)`` of ``X = frames·wcosᵀ − i·frames·wsinᵀ``.
+
+    ``dft_window`` (every backend takes it): when not None, the caller certifies that ``wcos``/``wsin`` are the
+    one-sided DFT kernels windowed by it, so a backend may use an FFT. The reference ignores it.
+    """
     n_bins = wcos.shape[0]
     fr = frames(x, wcos.shape[-1], hop_length, center, pad_mode)
     out = torch.matmul(fr, torch.cat((wcos, wsin), 0).t()).transpose(1, 2)
@@ -107,7 +111,7 @@ def phase(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
     return torch.atan2(im + 0.0, re + 0.0)
 
 
-def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float):
+def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None):
     """``fbank @ |STFT(x)|^power`` of shape ``(B, M, T)``; ``fbank=None`` returns ``|STFT(x)|^power``."""
     re, im = stft(x, wcos, wsin, hop_length, center, pad_mode)
     spec = power_spectrum(re, im, power)

@@ -47,9 +47,10 @@ def test_dct_matches_scipy(rng):
      dict(sr=16000, n_fft=400, hop_length=160, n_mels=80, fmin=20.0, fmax=7600.0, htk=True),
      dict(sr=44100, n_fft=1000, hop_length=333, n_mels=64, win_length=900, power=1.0)],
 )
-def test_mel_spectrogram_matches_librosa(rng, kw):
+@pytest.mark.parametrize("backend", ["reference", "auto"])
+def test_mel_spectrogram_matches_librosa(rng, kw, backend):
     x = noise(rng, 2, 20001)
-    layer = nf.MelSpectrogram(norm="slaney", pad_mode="constant", verbose=False, **kw)
+    layer = nf.MelSpectrogram(norm="slaney", pad_mode="constant", verbose=False, backend=backend, **kw)
     ref = librosa.feature.melspectrogram(y=x.numpy(), norm="slaney", pad_mode="constant", center=True,
                                          window="hann", dtype=np.float64, **kw)
     assert rel_err(layer(x), ref) <= 1e-9

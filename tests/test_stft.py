@@ -39,9 +39,11 @@ def _np_stft(x: np.ndarray, n_fft, hop, win_length, window, center, pad_mode):
      (256, 64, 256, ("kaiser", 8.0))],
 )
 @pytest.mark.parametrize("pad_mode", ["constant", "reflect"])
-def test_stft_matches_librosa_float64(rng, n_fft, hop, win_length, window, pad_mode):
+@pytest.mark.parametrize("backend", ["reference", "auto"])
+def test_stft_matches_librosa_float64(rng, n_fft, hop, win_length, window, pad_mode, backend):
     x = noise(rng, 3, 9001)
-    X = AF.stft(x, n_fft=n_fft, hop_length=hop, win_length=win_length, window=window, pad_mode=pad_mode)
+    X = AF.stft(x, n_fft=n_fft, hop_length=hop, win_length=win_length, window=window, pad_mode=pad_mode,
+                backend=backend)
     ref = librosa.stft(x.numpy(), n_fft=n_fft, hop_length=hop, win_length=win_length, window=window,
                        center=True, pad_mode=pad_mode)
     assert X.dtype == torch.float64

@@ -3,6 +3,8 @@ used exactly in float64."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import torch
 from torch import nn
@@ -22,6 +24,7 @@ class BasisModule(nn.Module):
         self.backend = backend
         self._exact: dict[str, torch.Tensor] = {}
         self._exact_on_device: dict[tuple, torch.Tensor] = {}
+        self._pristine_cache: dict[str, tuple] = {}
 
     def _add_basis(self, name: str, value, trainable: bool, persistent: bool = True) -> None:
         exact = torch.tensor(np.asarray(value), dtype=torch.float64)
@@ -38,9 +41,7 @@ class BasisModule(nn.Module):
         exact = self._exact.get(name)
         if dtype != torch.float64 or exact is None:
             return stored if stored.dtype == dtype else stored.to(dtype)
-        candidate = self._exact_on_device.get((name, stored.device))
-        if candidate is None:
-            candidate = self._exact_on_device[(name, stored.device)] = exact.to(stored.device)
+        candidate = self._exact_tensor(name, torch.float64, stored.device)
         stored64 = stored.to(dtype)
         # Compared on every float64 call (O(basis) next to an O(signal x basis) transform): a version counter would
         # miss writes through ``.data`` (as gradcheck makes), and identity caches are fooled by reused memory.
@@ -51,7 +52,34 @@ class BasisModule(nn.Module):
             return stored64
         return stored64 + (candidate - stored64).detach() if stored.requires_grad else candidate
 
+    def _pristine(self, name: str) -> bool:
+        """Whether the non-trainable basis ``name`` still holds the value it was built with (rounded to float32).
+
+        Cached per tensor and version counter, so on CUDA only the first call (and the first after an in-place
+        write such as ``load_state_dict``) synchronises. Trainable bases are never pristine: their gradients need
+        the kernel product.
+        """
+        stored = getattr(self, name)
+        if stored.requires_grad or name not in self._exact:
+            return False
+        cached = self._pristine_cache.get(name)
+        if cached is not None and cached[0]() is stored and cached[1] == (stored._version, stored.device, stored.dtype):
+            return cached[2]
+        exact = self._exact[name].to(torch.float32).to(device=stored.device, dtype=stored.dtype)
+        ok = stored.shape == exact.shape and torch.equal(stored, exact)
+        self._pristine_cache[name] = (weakref.ref(stored), (stored._version, stored.device, stored.dtype), ok)
+        return ok
+
+    def _exact_tensor(self, name: str, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """The exact basis ``name`` built at construction, in ``dtype`` on ``device`` (cached)."""
+        key = (name, device, dtype)
+        t = self._exact_on_device.get(key)
+        if t is None:
+            t = self._exact_on_device[key] = self._exact[name].to(device=device, dtype=dtype)
+        return t
+
     def _apply(self, fn, *args, **kwargs):
         # .to()/.cuda() move the stored bases; drop the device-specific exact copies with them.
         self._exact_on_device = {}
+        self._pristine_cache = {}
         return super()._apply(fn, *args, **kwargs)

@@ -52,10 +52,10 @@ class Gammatonegram(BasisModule):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_bins, frames)``."""
         x = _checks.module_input(x)
         dtype = _checks.compute_dtype(x)
-        wcos, wsin = self.stft._kernels(dtype)
+        wcos, wsin, window = self.stft._kernels(dtype)
         return functional.spectrogram_from_kernels(
             x, wcos, wsin, self._basis("gammatone_basis", dtype), self.stride, self.center, self.pad_mode,
-            self.power, self.backend,
+            self.power, self.backend, window,
         )
 
     def extra_repr(self) -> str:

@@ -118,6 +118,7 @@ class STFT(BasisModule):
         self.trainable = bool(trainable)
         self.iSTFT = bool(iSTFT)
         self.window = window
+        self._plain_dft = freq_scale == "no" and self.freq_bins == n_fft // 2 + 1
         wcos, wsin = bases.fourier_kernels(n_fft, win_length, self.freq_bins, window, freq_scale, fmin, fmax, sr)
         self.bins2freq = (bases.fourier_bin_frequencies(n_fft, self.freq_bins, freq_scale, fmin, fmax, sr)
                           * sr / n_fft).tolist()
@@ -130,16 +131,23 @@ class STFT(BasisModule):
         self._add_basis("window_mask", bases.get_window(window, win_length, n_fft)[None, :, None], trainable=False)
 
     def _kernels(self, dtype):
-        return (self._basis("wcos", dtype).reshape(self.freq_bins, self.n_fft),
-                self._basis("wsin", dtype).reshape(self.freq_bins, self.n_fft))
+        """``(wcos, wsin, dft_window)`` in ``dtype``; ``dft_window`` certifies untouched plain-DFT kernels (it lets
+        a backend use an FFT) and is None otherwise."""
+        wcos = self._basis("wcos", dtype).reshape(self.freq_bins, self.n_fft)
+        wsin = self._basis("wsin", dtype).reshape(self.freq_bins, self.n_fft)
+        window = None
+        if self._plain_dft and self._pristine("wcos") and self._pristine("wsin"):
+            window = self._exact_tensor("window_mask", dtype, wcos.device).reshape(-1)
+        return wcos, wsin, window
 
     def forward(self, x, output_format=None):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, freq_bins, frames[, 2])``."""
         output_format = output_format or self.output_format
         _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
         x = _checks.module_input(x)
-        wcos, wsin = self._kernels(_checks.compute_dtype(x))
-        re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend)
+        wcos, wsin, window = self._kernels(_checks.compute_dtype(x))
+        re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend,
+                                              window)
         return functional._format(re, im, output_format)
 
     def inverse(self, X, onesided=None, length=None, refresh_win=True):
