@@ -1,4 +1,4 @@
-"""Command line: ``nnaudio-fast demo | show FILE.wav | info`` (also ``python -m nnaudio_fast``)."""
+"""Command line: ``nnaudio-fast demo | show FILE.wav | bench | info`` (also ``python -m nnaudio_fast``)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,16 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_bench(argv) -> int:
+    from nnaudio_fast.benchmarks.__main__ import main as bench_main
+
+    return bench_main(argv)
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # everything after it belongs to the benchmark suite's own parser
+        return cmd_bench(argv[1:])
     parser = argparse.ArgumentParser(prog="nnaudio-fast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="spectrograms of the embedded test signal, written to a PNG")
@@ -122,6 +131,7 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--output", default="out.png")
     p.add_argument("--backend", default=None)
     p.set_defaults(func=cmd_show)
+    sub.add_parser("bench", help="the benchmark suite: nnaudio-fast bench --help")
     p = sub.add_parser("info", help="version and backend availability")
     p.set_defaults(func=cmd_info)
     args = parser.parse_args(argv)

@@ -1,0 +1,136 @@
+"""Run the benchmark suite: ``python -m benchmarks [--quick] [--device cpu|cuda] [--out DIR]``.
+
+Prints a markdown table and writes ``results.md``, ``results.csv`` and ``results.png`` to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+from . import cases as cases_mod
+from . import peers as peers_mod
+from . import report
+from .timing import median_time
+
+
+def _rel_err(out, ref) -> float:
+    out = torch.as_tensor(np.asarray(out) if not isinstance(out, torch.Tensor) else out.detach())
+    out = out.to(device="cpu", dtype=torch.float64)
+    ref = ref.detach().to(device="cpu", dtype=torch.float64)
+    if out.shape != ref.shape:
+        return float("nan")
+    return float((out - ref).norm() / ref.norm())
+
+
+class Progress:
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.enabled, self.t0 = total, 0, enabled, time.perf_counter()
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        if self.enabled:
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            el = time.perf_counter() - self.t0
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {el:5.0f}s "
+                             f"{what[:70]:<70}")
+            sys.stderr.flush()
+            if self.done == self.total:
+                sys.stderr.write("\n")
+
+
+def run(case_list, peer_list, device: str, modes, quick: bool, progress: Progress) -> list[dict]:
+    rows = []
+    timing = dict(warmup=1, min_reps=2, budget_s=0.2, max_reps=5) if quick else dict()
+    gen = torch.Generator(device="cpu").manual_seed(1234)
+    for case in case_list:
+        inputs = [torch.randn(case.batch, case.samples, generator=gen).to(device) for _ in range(2)]
+        try:
+            ref = peers_mod._reference_features(case, inputs[0][:2])
+        except Exception as exc:  # the reference lacks this family in this build
+            ref, ref_note = None, f"no reference: {exc}"
+        for mode in modes:
+            group = []
+            for peer in peer_list:
+                if device not in peer.devices or (mode == "fwd+bwd" and not peer.backward):
+                    continue
+                progress.step(f"{case.label} {mode} {peer.name}")
+                row = dict(case=case.label, family=case.family, config=case.config, n_fft=case.n_fft, hop=case.hop,
+                           batch=case.batch, seconds=case.seconds, mode=mode, peer=peer.name,
+                           precision=peer.precision, median_ms="", vs_nnaudio_fast="", rel_err="", reps="", note="")
+                try:
+                    fn = peer.build(case, device, mode == "fwd+bwd")
+                    if fn is None:
+                        continue
+                    with torch.no_grad():
+                        out = fn(inputs[0])
+                    out = out[:2] if isinstance(out, (torch.Tensor, np.ndarray)) else out
+                    row["rel_err"] = _rel_err(out, ref) if ref is not None else float("nan")
+                    if ref is None:
+                        row["note"] = ref_note
+                    if mode == "fwd":
+                        def step(x, fn=fn):
+                            with torch.no_grad():
+                                return fn(x)
+                    else:
+                        def step(x, fn=fn):
+                            fn(x).sum().backward()
+                    t, reps = median_time(step, inputs, device, **timing)
+                    row["median_ms"], row["reps"] = t * 1e3, reps
+                except Exception as exc:
+                    row["note"] = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
+                group.append(row)
+            ours = next((r["median_ms"] for r in group if r["peer"] == "nnaudio_fast" and r["median_ms"] != ""), None)
+            for r in group:
+                if ours and r["median_ms"] != "":
+                    r["vs_nnaudio_fast"] = r["median_ms"] / ours
+            rows.extend(group)
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="one small case per family, few repetitions (< 1 min)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--out", default=None, help="directory for results.md/.csv/.png (default: print only)")
+    p.add_argument("--only", default=None, help="comma-separated families to run (stft,mel,logmel,mfcc,cqt)")
+    p.add_argument("--peers", default=None, help="comma-separated peer names to run (default: all)")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+
+    case_list = (cases_mod.quick_cases if args.quick else cases_mod.full_cases)(args.device)
+    if args.only:
+        fams = set(args.only.split(","))
+        case_list = [c for c in case_list if c.family in fams]
+    peer_list = peers_mod.peers(args.device)
+    if args.peers:
+        names = set(args.peers.split(","))
+        peer_list = [q for q in peer_list if q.name in names]
+    modes = ("fwd", "fwd+bwd")
+    total = sum(1 for c in case_list for m in modes for q in peer_list
+                if args.device in q.devices and (m == "fwd" or q.backward))
+    env = report.environment(args.device)
+    rows = run(case_list, peer_list, args.device, modes, args.quick,
+               Progress(total, not args.no_progress and sys.stderr.isatty() or os.environ.get("BENCH_PROGRESS") == "1"))
+    table = report.markdown(rows, env)
+    print(table)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "results.md"), "w") as fh:
+            fh.write(table)
+        report.write_csv(rows, os.path.join(args.out, "results.csv"), env)
+        report.plot(rows, os.path.join(args.out, "results.png"), env)
+    bad = [r for r in rows if r["note"].startswith("failed") or
+           (isinstance(r["rel_err"], float) and not math.isfinite(r["rel_err"]))]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The implementations compared, each built for a :class:`~.cases.Case` as ``fn(x) -> features`` on ``(B, time)``.
+
+Every peer computes the same features: hann window (periodic), ``center=True``, ``pad_mode='reflect'``, Slaney mel
+(area-normalised), power 2; log-mel is ``10·log10(max(S, 1e-10))`` without ``top_db``; MFCC is the ortho DCT-II of
+that (``top_db=None``, since librosa clips over a whole batch and the layers per example); CQT is 84 bins, 12 per
+octave, from 32.70 Hz, librosa's scale.
+A peer returns None for a case it cannot compute. ``trainable=True`` builds it with trainable bases (fwd+bwd mode).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+import nnaudio_fast as nf
+from nnaudio_fast import bases
+from nnaudio_fast import functional as AF
+
+CQT = dict(fmin=32.70, n_bins=84, bins_per_octave=12)
+
+
+@dataclass
+class Peer:
+    name: str
+    precision: str  # what the arithmetic is, stated beside the time
+    build: Callable  # (case, device, trainable) -> fn or None
+    devices: tuple = ("cpu", "cuda")
+    backward: bool = True  # supports fwd+bwd
+
+
+def _db(S):
+    return 10.0 * torch.log10(torch.clamp(S, min=1e-10))
+
+
+def _dct(n_mels, n_mfcc, like):
+    return torch.tensor(bases.dct_matrix(n_mels, "ortho")[:n_mfcc], dtype=like.dtype, device=like.device)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ours
+# ---------------------------------------------------------------------------------------------------------------
+def _ours(backend):
+    def build(case, device, trainable):
+        kw = dict(verbose=False, backend=backend)
+        f = case.family
+        if f == "stft":
+            layer = nf.STFT(n_fft=case.n_fft, hop_length=case.hop, output_format="Magnitude", trainable=trainable, **kw)
+        elif f in ("mel", "logmel"):
+            layer = nf.MelSpectrogram(sr=case.sr, n_fft=case.n_fft, hop_length=case.hop, n_mels=case.n_mels,
+                                      trainable_mel=trainable, trainable_STFT=trainable, **kw)
+        elif f == "mfcc":
+            layer = nf.MFCC(sr=case.sr, n_mfcc=case.n_mfcc, n_fft=case.n_fft, hop_length=case.hop,
+                            n_mels=case.n_mels, top_db=None, trainable_mel=trainable, trainable_STFT=trainable, **kw)
+        elif f == "cqt":
+            if not hasattr(nf, "CQT2010v2"):
+                return None
+            layer = nf.CQT2010v2(sr=case.sr, hop_length=case.hop, output_format="Magnitude", trainable=trainable,
+                                 **CQT, **kw)
+        else:
+            return None
+        layer = layer.to(device)
+        if f == "logmel":
+            return lambda x: _db(layer(x))
+        return layer
+
+    return build
+
+
+def _reference_features(case, x):
+    """The float64 ground truth for the accuracy column (reference backend, exact bases)."""
+    x = x.to(torch.float64)
+    f = case.family
+    kw = dict(n_fft=case.n_fft, hop_length=case.hop, backend="reference")
+    if f == "stft":
+        return AF.stft(x, output_format="Magnitude", **kw)
+    if f in ("mel", "logmel", "mfcc"):
+        mel = AF.mel_spectrogram(x, sr=case.sr, n_mels=case.n_mels, **kw)
+        if f == "mel":
+            return mel
+        if f == "logmel":
+            return _db(mel)
+        return _dct(case.n_mels, case.n_mfcc, mel) @ _db(mel)
+    if f == "cqt":
+        return AF.cqt(x, sr=case.sr, hop_length=case.hop, output_format="Magnitude", backend="reference", **CQT)
+    raise ValueError(case.family)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the torchaudio path: torch.stft + |X|^2 + mel matmul (+ log, DCT)
+# ---------------------------------------------------------------------------------------------------------------
+def _torch_pipeline(compiled: bool):
+    def build(case, device, trainable):
+        if case.family == "cqt":
+            return None
+        window = torch.hann_window(case.n_fft, periodic=True, device=device)
+        fb = None
+        if case.family != "stft":
+            fb = torch.tensor(bases.mel_filterbank(case.sr, case.n_fft, case.n_mels, norm="slaney"),
+                              dtype=torch.float32, device=device)
+        if trainable:
+            window.requires_grad_(True)
+            if fb is not None:
+                fb.requires_grad_(True)
+        dct = _dct(case.n_mels, case.n_mfcc, window) if case.family == "mfcc" else None
+
+        def fn(x):
+            X = torch.stft(x, case.n_fft, case.hop, window=window, center=True, pad_mode="reflect",
+                           return_complex=True)
+            if case.family == "stft":
+                return X.abs()
+            S = fb @ (X.real.square() + X.imag.square())
+            if case.family == "mel":
+                return S
+            return _db(S) if case.family == "logmel" else dct @ _db(S)
+
+        if not compiled:
+            return fn
+        # Every build closes over new tensors with the same code object: start from a clean cache so guards
+        # from earlier cases neither pile up to the recompile limit nor fall back to eager silently.
+        torch._dynamo.reset()
+        return torch.compile(fn, dynamic=False)
+
+    return build
+
+
+def _torchaudio(case, device, trainable):
+    try:
+        import torchaudio
+    except Exception:
+        return None
+    if case.family not in ("mel", "logmel"):
+        return None
+    layer = torchaudio.transforms.MelSpectrogram(sample_rate=case.sr, n_fft=case.n_fft, hop_length=case.hop,
+                                                 n_mels=case.n_mels, norm="slaney", mel_scale="slaney",
+                                                 pad_mode="reflect", power=2.0).to(device)
+    return (lambda x: _db(layer(x))) if case.family == "logmel" else layer
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# nnAudio 0.3.4 and librosa
+# ---------------------------------------------------------------------------------------------------------------
+def _nnaudio(case, device, trainable):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from nnAudio import features as F
+    except Exception:
+        return None
+    f = case.family
+    if f == "stft":
+        layer = F.STFT(n_fft=case.n_fft, hop_length=case.hop, output_format="Magnitude", trainable=trainable,
+                       verbose=False)
+    elif f in ("mel", "logmel", "mfcc"):
+        layer = F.MelSpectrogram(sr=case.sr, n_fft=case.n_fft, hop_length=case.hop, n_mels=case.n_mels,
+                                 trainable_mel=trainable, trainable_STFT=trainable, verbose=False)
+    elif f == "cqt":
+        layer = F.CQT2010v2(sr=case.sr, hop_length=case.hop, output_format="Magnitude", trainable=trainable,
+                            verbose=False, **CQT)
+    else:
+        return None
+    layer = layer.to(device)
+    if f == "logmel":
+        return lambda x: _db(layer(x))
+    if f == "mfcc":
+        dct = None
+
+        def mfcc(x):
+            nonlocal dct
+            S = layer(x)
+            dct = _dct(case.n_mels, case.n_mfcc, S) if dct is None else dct
+            return dct @ _db(S)
+
+        return mfcc
+    return layer
+
+
+def _librosa(case, device, trainable):
+    import librosa
+
+    f = case.family
+
+    def fn(x):
+        y = x.detach().cpu().numpy()
+        if f == "stft":
+            return np.abs(librosa.stft(y, n_fft=case.n_fft, hop_length=case.hop, pad_mode="reflect"))
+        if f == "cqt":
+            return np.abs(librosa.cqt(y, sr=case.sr, hop_length=case.hop, **CQT))
+        S = librosa.feature.melspectrogram(y=y, sr=case.sr, n_fft=case.n_fft, hop_length=case.hop,
+                                           n_mels=case.n_mels, pad_mode="reflect", norm="slaney")
+        if f == "mel":
+            return S
+        db = librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None)
+        return db if f == "logmel" else librosa.feature.mfcc(S=db, n_mfcc=case.n_mfcc, norm="ortho")
+
+    return fn
+
+
+def peers(device: str) -> list[Peer]:
+    fast = "triton" if device == "cuda" else "cpp"
+    mm = "FP32" if torch.get_float32_matmul_precision() == "highest" else "TF32"
+    cudnn = "TF32" if (device == "cuda" and torch.backends.cudnn.allow_tf32) else "FP32"
+    return [
+        Peer("nnaudio_fast", f"auto ({fast})", _ours(None)),
+        Peer("nnaudio_fast[reference]", f"matmul {mm}", _ours("reference")),
+        Peer("torch.stft+mel", "cuFFT/pocketfft FP32", _torch_pipeline(False)),
+        Peer("torch.compile(stft+mel)", "FP32", _torch_pipeline(True)),
+        Peer("torchaudio", "FP32", _torchaudio),
+        Peer("nnAudio 0.3.4", f"conv1d {cudnn}", _nnaudio),
+        Peer("librosa", "numpy FP32/FP64", _librosa, devices=("cpu",), backward=False),
+    ]

@@ -1,0 +1,106 @@
+"""Output: a markdown table (stdout and file), a CSV and a PNG plot, each stamped with the environment."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import platform
+
+import torch
+
+FIELDS = ["case", "family", "config", "n_fft", "hop", "batch", "seconds", "mode", "peer", "precision", "median_ms",
+          "vs_nnaudio_fast", "rel_err", "reps", "note"]
+
+
+def environment(device: str) -> dict:
+    env = {"torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
+           "float32_matmul_precision": torch.get_float32_matmul_precision()}
+    try:
+        import triton
+
+        env["triton"] = triton.__version__
+    except Exception:
+        env["triton"] = "not installed"
+    if device == "cuda":
+        env["device"] = torch.cuda.get_device_name()
+        env["cudnn.allow_tf32"] = torch.backends.cudnn.allow_tf32
+        env["cuda.matmul.allow_tf32"] = torch.backends.cuda.matmul.allow_tf32
+    else:
+        model = platform.processor() or "cpu"
+        try:
+            with open("/proc/cpuinfo") as fh:
+                model = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+        except (OSError, StopIteration):
+            pass
+        env["device"] = f"{model} ({os.cpu_count()} logical cores)"
+    return env
+
+
+def stamp(env: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in env.items())
+
+
+def _fmt(v, digits=3):
+    if v is None or v == "":
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:.0f}"
+    return str(v)
+
+
+def markdown(rows: list[dict], env: dict) -> str:
+    out = [f"Environment: {stamp(env)}", "",
+           "| case | mode | peer | precision | median ms | × nnaudio_fast | rel. err vs float64 | note |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['case']} | {r['mode']} | {r['peer']} | {r['precision']} | {_fmt(r['median_ms'])} | "
+                   f"{_fmt(r['vs_nnaudio_fast'])} | {_fmt(r['rel_err'], 2)} | {r['note']} |")
+    return "\n".join(out) + "\n"
+
+
+def write_csv(rows: list[dict], path: str, env: dict) -> None:
+    with open(path, "w", newline="") as fh:
+        fh.write(f"# {stamp(env)}\n")
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in FIELDS})
+
+
+def plot(rows: list[dict], path: str, env: dict) -> bool:
+    """Forward time per peer: against n_fft for the mel cases, and against batch size. False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fwd = [r for r in rows if r["mode"] == "fwd" and isinstance(r["median_ms"], float)]
+    peers = sorted({r["peer"] for r in fwd})
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    top_batch = max((r["batch"] for r in fwd), default=1)
+    for peer in peers:
+        pts = sorted((r["n_fft"], r["median_ms"]) for r in fwd
+                     if r["peer"] == peer and r["family"] in ("mel", "logmel") and r["batch"] == top_batch)
+        if pts:
+            axes[0].plot(*zip(*pts), marker="o", label=peer)
+        pts = sorted((r["batch"], r["median_ms"]) for r in fwd if r["peer"] == peer and r["family"] == "mel"
+                     and r["config"] == "speech" and r["n_fft"] == 512)
+        if pts:
+            axes[1].plot(*zip(*pts), marker="o", label=peer)
+    axes[0].set(xscale="log", yscale="log", xlabel="n_fft", ylabel="median forward time (ms)",
+                title=f"Mel / log-mel, batch {top_batch}")
+    axes[1].set(xscale="log", yscale="log", xlabel="batch", ylabel="median forward time (ms)",
+                title="Mel 16 kHz, n_fft 512")
+    for ax in axes:
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(stamp(env), fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True

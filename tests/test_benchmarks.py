@@ -1,0 +1,32 @@
+"""The benchmark suite's quick mode runs every case with every peer and reports finite accuracies."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_runs_every_case(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--no-progress", "--out", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    with open(tmp_path / "results.csv") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    rows = list(csv.DictReader(lines))
+    from benchmarks import cases, peers
+
+    expected_cases = {c.label for c in cases.quick_cases("cpu")}
+    assert {r["case"] for r in rows} == expected_cases
+    for row in rows:
+        assert not row["note"].startswith("failed"), row
+        assert float(row["median_ms"]) > 0 and float(row["rel_err"]) < 1e-3, row
+    ran = {r["peer"] for r in rows}
+    for must in ("nnaudio_fast", "nnaudio_fast[reference]", "torch.stft+mel", "torch.compile(stft+mel)",
+                 "nnAudio 0.3.4", "librosa"):
+        assert must in ran
+    assert (tmp_path / "results.png").stat().st_size > 10_000
+    assert "| case | mode | peer |" in (tmp_path / "results.md").read_text()
