@@ -54,7 +54,12 @@ def pad(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
         return x
     if mode == "constant":
         return F.pad(x, (left, right))
-    return x.index_select(-1, pad_indices(x.shape[-1], left, right, mode, device=x.device))
+    length = x.shape[-1]
+    native = {"reflect": max(left, right) < length, "replicate": True, "circular": max(left, right) <= length}
+    if native[mode] and x.dim() == 2:
+        # PyTorch's own kernels are much faster than a gather; they only cover padding up to the signal length.
+        return F.pad(x[:, None], (left, right), mode=mode)[:, 0]
+    return x.index_select(-1, pad_indices(length, left, right, mode, device=x.device))
 
 
 def frames(x: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> torch.Tensor:
