@@ -5,3 +5,7 @@ from .mel import MFCC, MelSpectrogram
 from .stft import STFT, iSTFT
 
 __all__ = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram"]
+
+from .griffin_lim import Griffin_Lim
+
+__all__ += ["Griffin_Lim"]
