@@ -9,3 +9,7 @@ __all__ = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram"]
 from .griffin_lim import Griffin_Lim
 
 __all__ += ["Griffin_Lim"]
+
+from .cfp import CFP, Combined_Frequency_Periodicity
+
+__all__ += ["CFP", "Combined_Frequency_Periodicity"]
