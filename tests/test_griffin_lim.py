@@ -181,3 +181,54 @@ def test_layer_matches_functional_power_and_shapes(rng):
     # random init by default, reproducible with a seed, from an nnAudio-style (batch, 1-less) call
     rand = nf.Griffin_Lim(n_fft, n_iter=3)
     assert torch.equal(rand(S, generator=3), rand(S, generator=3))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Mel → linear spectrogram → waveform
+# ---------------------------------------------------------------------------------------------------------------
+def test_mel_inverse_reprojects_onto_the_input(rng):
+    sr, n_fft, hop = 16000, 512, 128
+    x = torch.from_numpy(np.stack([speech_like(rng, 8000) for _ in range(2)]))
+    fbank = torch.from_numpy(np.array(nf.bases.mel_filterbank(sr, n_fft, 64)))
+    M = AF.mel_spectrogram(x, sr=sr, n_fft=n_fft, hop_length=hop, n_mels=64)
+    S = AF.mel_to_stft(M, sr=sr, n_fft=n_fft)  # magnitudes (the mel spectrogram had power 2)
+    assert S.shape == (2, n_fft // 2 + 1, M.shape[-1]) and S.dtype == torch.float64 and (S >= 0).all()
+    nnls_err = rel_err(fbank @ S**2, M)
+    assert nnls_err <= 2e-3
+    P = AF.mel_to_stft(M, sr=sr, n_fft=n_fft, power=1.0, method="pinv")  # the clipped pseudo-inverse, power domain
+    assert (P >= 0).all() and rel_err(fbank @ P, M) > 10 * nnls_err
+    S32 = AF.mel_to_stft(M.float(), sr=sr, n_fft=n_fft)
+    assert S32.dtype == torch.float32 and rel_err(fbank.float() @ S32**2, M) <= 2e-3
+    with pytest.raises(ValueError, match="n_mels"):
+        AF.mel_to_stft(M, sr=sr, n_fft=n_fft, n_mels=80)
+    with pytest.raises(ValueError, match="method"):
+        AF.mel_to_stft(M, sr=sr, n_fft=n_fft, method="lstsq")
+
+
+def test_mel_to_waveform_round_trip(rng):
+    """MelSpectrogram → InverseMelScale → Griffin_Lim: the waveform's mel spectrogram is close to the original."""
+    sr, n_fft, hop, n = 16000, 512, 128, 12000
+    x = torch.from_numpy(np.stack([speech_like(rng, n) for _ in range(2)]))
+    mel = nf.MelSpectrogram(sr=sr, n_fft=n_fft, hop_length=hop, n_mels=64)
+    M = mel(x)
+    S = nf.InverseMelScale.from_mel(mel)(M)
+    y = nf.Griffin_Lim(n_fft, hop_length=hop)(S, length=n, generator=0)
+    assert y.shape == x.shape
+    err = rel_err(mel(y), M)
+    assert err <= 0.15, err
+    assert err <= 0.2 * rel_err(mel(torch.randn_like(x) * x.std()), M)  # far from an unrelated signal's
+    # the module built from parameters is the same inverse
+    by_args = nf.InverseMelScale(sr=sr, n_fft=n_fft, n_mels=64)
+    assert rel_err(by_args(M), S) <= 1e-12
+
+
+def test_inverse_mel_follows_a_trained_filterbank(rng):
+    mel = nf.MelSpectrogram(sr=16000, n_fft=256, hop_length=64, n_mels=32, trainable_mel=True)
+    with torch.no_grad():
+        mel.mel_basis.mul_(torch.from_numpy(rng.uniform(0.5, 1.5, mel.mel_basis.shape)).float())
+    x = torch.from_numpy(speech_like(rng, 4000))[None].float()
+    M = mel(x).detach()
+    S = nf.InverseMelScale.from_mel(mel, n_iter=300)(M)
+    assert rel_err(mel.mel_basis.detach() @ S**2, M) <= 1e-3
+    untrained = nf.InverseMelScale(sr=16000, n_fft=256, n_mels=32, n_iter=300)(M)
+    assert rel_err(mel.mel_basis.detach() @ untrained**2, M) > 1e-2

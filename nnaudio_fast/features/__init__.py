@@ -13,3 +13,7 @@ __all__ += ["Griffin_Lim"]
 from .cfp import CFP, Combined_Frequency_Periodicity
 
 __all__ += ["CFP", "Combined_Frequency_Periodicity"]
+
+from .inverse_mel import InverseMelScale
+
+__all__ += ["InverseMelScale"]
