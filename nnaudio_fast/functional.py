@@ -725,12 +725,25 @@ def cfp_settings(fr=2, fs=16000, hop_length=320, window_size=2049, fc=80, tc=1 /
     return settings
 
 
+class _SafePow(torch.autograd.Function):
+    """``x^γ`` for ``x >= 0`` in one pass, whose gradient is 0 (not inf or NaN) at ``x = 0`` when ``γ < 1``."""
+
+    @staticmethod
+    def forward(ctx, x, gamma):
+        y = x.pow(gamma)
+        ctx.gamma = gamma
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        slope = torch.where(x > 0, ctx.gamma * y / torch.where(x > 0, x, torch.ones_like(x)), torch.zeros_like(x))
+        return grad * slope, None
+
+
 def _safe_pow(x: torch.Tensor, gamma: float) -> torch.Tensor:
-    """``x^gamma`` for ``x >= 0``, with gradient 0 (not inf or NaN) at ``x = 0``."""
-    if gamma == 1.0:
-        return x
-    tiny = torch.finfo(x.dtype).tiny
-    return torch.where(x > 0, x.clamp_min(tiny) ** gamma, torch.zeros_like(x))
+    return x if gamma == 1.0 else _SafePow.apply(x, float(gamma))
 
 
 def _even_extension(half: torch.Tensor, n: int) -> torch.Tensor:
@@ -738,18 +751,26 @@ def _even_extension(half: torch.Tensor, n: int) -> torch.Tensor:
     return torch.cat((half, half[..., 1 : (n + 1) // 2].flip(-1)), -1)
 
 
-def _cfp_activation(x: torch.Tensor, gamma: float, cutoff: int, compat: bool) -> torch.Tensor:
-    """``σ_γ``: ReLU, high-pass (clear the ``cutoff`` lowest bins and their mirror images), then ``(·)^γ``
-    (``γ = 0``: ``log(· + 1e-8)``, whose cleared bins are 0 after the logarithm, as in the reference code)."""
-    n = x.shape[-1]
-    keep = torch.ones(n, dtype=x.dtype, device=x.device)
+def _cfp_activation(half: torch.Tensor, gamma: float, cutoff: int) -> torch.Tensor:
+    """``σ_γ`` on the first half of an even sequence: ReLU, high-pass (clear bins ``0 … cutoff − 1``; their mirror
+    images follow in :func:`_even_extension`), then ``(·)^γ`` (``γ = 0``: ``log(· + 1e-8)``, the cleared bins
+    0 after the logarithm, as in the reference code)."""
+    keep = torch.ones(half.shape[-1], dtype=half.dtype, device=half.device)
     keep[:cutoff] = 0  # cutoff >= 1 (cfp_settings)
-    # The mirror images of bins 1..cutoff-1 are n-cutoff+1..n-1; the reference code also clears bin n-cutoff
-    keep[n - cutoff if compat else n - cutoff + 1 :] = 0
-    x = torch.relu(x)
     if gamma == 0:
-        return torch.log(x + _CFP_LOG_EPS) * keep
-    return _safe_pow(x * keep, gamma)
+        return torch.log(torch.relu(half) + _CFP_LOG_EPS) * keep
+    return _safe_pow(torch.relu(half) * keep, gamma)
+
+
+def _cfp_extend(half: torch.Tensor, n: int, cutoff: int, compat: bool) -> torch.Tensor:
+    """The full sequence after :func:`_cfp_activation`; the reference code's high-pass also clears bin
+    ``n − cutoff``, whose mirror image ``cutoff`` it keeps (``compat``)."""
+    full = _even_extension(half, n)
+    if not compat:
+        return full
+    keep = torch.ones(n, dtype=full.dtype, device=full.device)
+    keep[n - cutoff] = 0
+    return full * keep
 
 
 def cfp_from_bases(
@@ -780,17 +801,21 @@ def cfp_from_bases(
     frames = xp.unfold(-1, size, hop)[:, :n_frames]
     scale_fft = 1.0 / np.sqrt(n)
     tfr0 = torch.fft.rfft(frames * window, n=n).abs() / torch.linalg.vector_norm(window)
+    # Every sequence below is even (the real part of a real signal's DFT) up to the high-pass, so the nonlinearity
+    # runs on the first half and the full sequence is rebuilt only as the input of the next DFT.
     g = settings["g"]
-    full = _even_extension(tfr0, n)
-    spec = torch.log(full + _CFP_LOG_EPS) if g[0] == 0 else _safe_pow(full, g[0])
+    spec = torch.log(tfr0 + _CFP_LOG_EPS) if g[0] == 0 else _safe_pow(tfr0, g[0])
     ceps = None
     for layer, gamma in enumerate(g[1:], start=1):
-        if layer % 2:  # spectrum → generalised cepstrum, high-passed in quefrency (periods shorter than tc)
-            ceps = _cfp_activation(_even_extension(torch.fft.rfft(spec).real * scale_fft, n), gamma,
-                                   settings["tc_idx"], nnaudio_compat)
-        else:  # cepstrum → generalised spectrum, high-passed in frequency (below fc)
-            spec = _cfp_activation(_even_extension(torch.fft.rfft(ceps).real * scale_fft, n), gamma,
-                                   settings["fc_idx"], nnaudio_compat)
+        quefrency = layer % 2 == 1  # spectrum → generalised cepstrum (high-passed in quefrency: periods below tc)
+        source, cutoff = (spec, settings["tc_idx"]) if quefrency else (ceps, settings["fc_idx"])
+        previous = settings["fc_idx"] if quefrency else settings["tc_idx"]
+        full = _even_extension(source, n) if layer == 1 else _cfp_extend(source, n, previous, nnaudio_compat)
+        out = _cfp_activation(torch.fft.rfft(full).real * scale_fft, gamma, cutoff)
+        if quefrency:
+            ceps = out
+        else:  # cepstrum → generalised spectrum (high-passed in frequency: below fc)
+            spec = out
     hf, hq = settings["HighFreqIdx"], settings["HighQuefIdx"]
     tfrL0 = torch.matmul(tfr0[..., :hf], freq_map.t()).transpose(-1, -2)
     tfrLF = torch.matmul(spec[..., :hf], freq_map.t()).transpose(-1, -2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 from torch import nn
@@ -83,7 +84,7 @@ class Griffin_Lim(nn.Module):
         self.center = bool(center)
         self.pad_mode = pad_mode
         canonical_pad_mode(pad_mode)
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not momentum >= 0:
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not momentum >= 0:
             raise ValueError(f"momentum={momentum!r} must be a number >= 0 (0 is the original Griffin-Lim).")
         self.momentum = float(momentum)
         self.init = _checks.choice("init", init, functional.GRIFFIN_LIM_INITS)
