@@ -384,12 +384,13 @@ def cfp_filterbanks(fr: float, fs: float, fc: float, tc: float, bins_per_octave:
     Output row ``i`` is centred on ``c_i`` (:func:`cfp_center_frequencies` from ``fc`` up to ``1/tc``); there are
     ``len(c) − 1`` rows. ``freq_map`` ``(rows, round(1/(tc·fr)) + 1)`` weighs the linear-frequency bins ``k``
     (at ``f_k``) with the triangle ``c_{i−1} → c_i → c_{i+1}``; ``quef_map`` ``(rows, round(fs/fc) + 1)`` weighs
-    quefrency bins ``q_j = j / fs`` by the same triangle at the frequency ``1 / q_j`` (Su & Yang 2015, Sec. III).
+    quefrency bins ``q_j = j / fs`` by the same triangle at the frequency ``1 / q_j`` (Su & Yang 2015).
 
     ``nnaudio_compat=True`` reproduces nnAudio 0.3.4 (the reference MelodyExt code): bin frequencies
     ``f_k = fs · k / (2(N//2 − 1))`` (``fs · linspace(0, ½, N//2)``, ``N = int(fs / fr)``: stretched by
     ``N/(N−2)`` against the DFT's ``k · fs / N``), triangles with strict inequalities (weight 0 *at* their peak,
-    which that grid seldom hits exactly), row 0 left empty, and bands narrower than a bin given weight 1 at bin ``round(c_{i−1}/fr)``. ``False``: the DFT's bin
+    which that grid seldom hits exactly), row 0 left empty, bands narrower than a bin given weight 1 at bin
+    ``round(c_{i−1}/fr)``, and rows that no quefrency bin falls inside left empty. ``False``: the DFT's bin
     frequencies ``k · fr``, triangles that include their peak, row 0 filled (its lower neighbour is
     ``fc · 2^{−1/bins_per_octave}``), and rows that no bin falls inside sample ``c_i`` by linear interpolation.
     """

@@ -497,7 +497,7 @@ def _initial_phase(S: torch.Tensor, init, generator) -> tuple[torch.Tensor, torc
 def _freq_axis_message(shape: tuple, n_fft: int, n_bins: int) -> str:
     msg = (f"spectrogram has shape {shape}: {shape[-2] if len(shape) > 1 else 0} frequency bins on its "
            f"second-to-last axis, but n_fft={n_fft} needs {n_bins}, in the (..., freq_bins, n_frames) layout")
-    if shape[-1] == n_bins:
+    if len(shape) > 1 and shape[-1] == n_bins:
         return msg + "; it looks like (..., n_frames, freq_bins): transpose the last two axes."
     return msg + "; pass the n_fft the spectrogram was computed with."
 
@@ -848,8 +848,8 @@ def cfp(
     frequencies below ``fc`` (with their mirror images). The last generalised spectrum ``U_{2m}`` (frequency) and
     generalised cepstrum ``U_{2m±1}`` (quefrency) are mapped to the log-frequency grid ``fc · 2^{i / NumPerOct}``
     (below ``1 / tc``) by triangular filters (:func:`nnaudio_fast.bases.cfp_filterbanks`); their product ``Z``
-    peaks where a frequency and a period agree: at fundamental frequencies. The multilayer form is Su's
-    "multi-layered cepstrum" (2019); three exponents ``g`` give the CFP of the 2015 paper.
+    peaks where a frequency and a period agree: at fundamental frequencies. More than three exponents give the
+    "multi-layered cepstrum" (arXiv:1902.00539); three give the CFP of the 2015 paper.
 
     Returns
     -------
