@@ -329,3 +329,100 @@ def dct_matrix(n: int, norm: str | None = "ortho") -> np.ndarray:
         d[0] /= math.sqrt(4 * n)
         d[1:] /= math.sqrt(2 * n)
     return _frozen(d)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Combined frequency and periodicity (CFP; Su & Yang 2015): the log-frequency maps of the spectrum and cepstrum
+# ----------------------------------------------------------------------------------------------------------------
+__all__ += ["cfp_center_frequencies", "cfp_filterbanks", "cfp_window"]
+
+
+def cfp_center_frequencies(fc: float, stop: float, bins_per_octave: int) -> np.ndarray:
+    """``c_i = fc · 2^{i / bins_per_octave}`` for every ``i >= 0`` with ``c_i < stop`` (Hz)."""
+    out = []
+    while True:
+        c = fc * 2.0 ** (len(out) / bins_per_octave)
+        if c >= stop:
+            return np.asarray(out, dtype=np.float64)
+        out.append(c)
+
+
+@functools.lru_cache(maxsize=16)
+def cfp_window(window_size: int) -> np.ndarray:
+    """CFP's analysis window: the symmetric 4-term Blackman-Harris window of ``window_size`` samples."""
+    return _frozen(scipy.signal.windows.blackmanharris(int(window_size), sym=True))
+
+
+def _triangles(x: np.ndarray, c: np.ndarray, strict_peak: bool) -> np.ndarray:
+    """Weights ``(len(c) − 2, len(x))`` of triangles ``c[i−1] → c[i] → c[i+1]`` (rows ``i = 1 … len(c) − 2``)
+    sampled at ``x``. ``strict_peak``: weight 0 where ``x == c[i]`` exactly (the reference code's strict tests)."""
+    lo, mid, hi = c[:-2, None], c[1:-1, None], c[2:, None]
+    with np.errstate(invalid="ignore"):
+        rise = (x - lo) / (mid - lo)
+        fall = (hi - x) / (hi - mid)
+    if strict_peak:
+        w = np.where((x > lo) & (x < mid), rise, 0.0) + np.where((x > mid) & (x < hi), fall, 0.0)
+    else:
+        w = np.maximum(0.0, np.minimum(rise, fall))
+    return np.nan_to_num(w, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _interpolate_empty_rows(w: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Rows of ``w`` with no weight sample linearly at ``positions`` (fractional column indices) instead."""
+    for i in np.flatnonzero(w.sum(1) == 0):
+        j = int(np.floor(positions[i]))
+        frac = positions[i] - j
+        w[i, j] = 1.0 - frac
+        if frac > 0:
+            w[i, j + 1] = frac
+    return w
+
+
+def cfp_filterbanks(fr: float, fs: float, fc: float, tc: float, bins_per_octave: int, nnaudio_compat: bool = True):
+    """Log-frequency maps of CFP: ``(freq_map, quef_map, center_freqs)``, float64.
+
+    Output row ``i`` is centred on ``c_i`` (:func:`cfp_center_frequencies` from ``fc`` up to ``1/tc``); there are
+    ``len(c) − 1`` rows. ``freq_map`` ``(rows, round(1/(tc·fr)) + 1)`` weighs the linear-frequency bins ``k``
+    (at ``f_k``) with the triangle ``c_{i−1} → c_i → c_{i+1}``; ``quef_map`` ``(rows, round(fs/fc) + 1)`` weighs
+    quefrency bins ``q_j = j / fs`` by the same triangle at the frequency ``1 / q_j`` (Su & Yang 2015).
+
+    ``nnaudio_compat=True`` reproduces nnAudio 0.3.4 (the reference MelodyExt code): bin frequencies
+    ``f_k = fs · k / (2(N//2 − 1))`` (``fs · linspace(0, ½, N//2)``, ``N = int(fs / fr)``: stretched by
+    ``N/(N−2)`` against the DFT's ``k · fs / N``), triangles with strict inequalities (weight 0 *at* their peak,
+    which that grid seldom hits exactly), row 0 left empty, bands narrower than a bin given weight 1 at bin
+    ``round(c_{i−1}/fr)``, and rows that no quefrency bin falls inside left empty. ``False``: the DFT's bin
+    frequencies ``k · fr``, triangles that include their peak, row 0 filled (its lower neighbour is
+    ``fc · 2^{−1/bins_per_octave}``), and rows that no bin falls inside sample ``c_i`` by linear interpolation.
+    """
+    return _cfp_filterbanks(float(fr), float(fs), float(fc), float(tc), int(bins_per_octave), bool(nnaudio_compat))
+
+
+@functools.lru_cache(maxsize=16)
+def _cfp_filterbanks(fr, fs, fc, tc, bins_per_octave, compat):
+    n_fft = int(fs / fr)
+    n_freq = int(round((1.0 / tc) / fr) + 1)
+    n_quef = int(round(fs / fc) + 1)
+    c = cfp_center_frequencies(fc, 1.0 / tc, bins_per_octave)
+    rows = len(c) - 1
+    k = np.arange(n_freq)
+    j = np.arange(n_quef)
+    with np.errstate(divide="ignore"):
+        quef_hz = 1.0 / (j / fs)  # frequency of quefrency bin j (inf at j = 0, which no triangle reaches)
+    if compat:
+        f = fs * np.linspace(0, 0.5, n_fft // 2, endpoint=True)[:n_freq]
+        freq_map = np.zeros((rows, n_freq))
+        freq_map[1:] = _triangles(f, c, strict_peak=True)
+        lo = np.rint(c[:-2] / fr).astype(int)
+        hi = np.rint(c[2:] / fr).astype(int)
+        freq_map[1:] *= (k >= lo[:, None]) & (k <= hi[:, None])
+        narrow = np.flatnonzero(lo >= hi) + 1
+        freq_map[narrow] = 0.0
+        freq_map[narrow, lo[narrow - 1]] = 1.0
+        quef_map = np.zeros((rows, n_quef))
+        quef_map[1:] = _triangles(quef_hz, c, strict_peak=True)
+    else:
+        below = fc * 2.0 ** (-1.0 / bins_per_octave)
+        ce = np.concatenate(([below], c))  # row i is centred on ce[i + 1] = c[i]
+        freq_map = _interpolate_empty_rows(_triangles(k * fr, ce, strict_peak=False), c[:rows] / fr)
+        quef_map = _interpolate_empty_rows(_triangles(quef_hz, ce, strict_peak=False), fs / c[:rows])
+    return _frozen(freq_map), _frozen(quef_map), _frozen(c[:rows])

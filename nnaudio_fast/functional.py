@@ -15,6 +15,8 @@ dtypes: float64 in, float64 out; float32, float16 and bfloat16 in, float32 out (
 from __future__ import annotations
 
 import functools
+import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -473,3 +475,486 @@ def mfcc(
     db = power_to_db(mel, ref, amin, top_db)
     dct = _basis(bases.dct_matrix, (n_mels, dct_norm), db.dtype, db.device)[:n_mfcc]
     return torch.matmul(dct, db)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Griffin-Lim: magnitude spectrogram → waveform
+# ----------------------------------------------------------------------------------------------------------------
+__all__ += ["griffin_lim", "griffin_lim_from_kernels"]
+
+GRIFFIN_LIM_INITS = ("random", None)
+
+
+def _initial_phase(S: torch.Tensor, init, generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """``S · e^{iφ}`` as (real, imag): ``φ = 0`` (``init=None``) or uniform on ``[0, 2π)``."""
+    if init is None:
+        return S, torch.zeros_like(S)
+    if generator is None:
+        phi = torch.rand(S.shape, dtype=S.dtype, device=S.device)
+    else:
+        if isinstance(generator, torch.Generator):
+            gen = generator
+        elif isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+            gen = torch.Generator().manual_seed(int(generator))  # CPU draw: the same phases on every device
+        else:
+            raise ValueError(
+                f"generator={generator!r} must be a torch.Generator, an integer seed, or None (global RNG)."
+            )
+        phi = torch.rand(S.shape, dtype=S.dtype, device=gen.device, generator=gen)
+        phi = phi.to(S.device)
+    phi = phi * (2.0 * np.pi)
+    return S * torch.cos(phi), S * torch.sin(phi)
+
+
+def _freq_axis_message(shape: tuple, n_fft: int, n_bins: int) -> str:
+    msg = (f"spectrogram has shape {shape}: {shape[-2] if len(shape) > 1 else 0} frequency bins on its "
+           f"second-to-last axis, but n_fft={n_fft} needs {n_bins}, in the (..., freq_bins, n_frames) layout")
+    if len(shape) > 1 and shape[-1] == n_bins:
+        return msg + "; it looks like (..., n_frames, freq_bins): transpose the last two axes."
+    return msg + "; pass the n_fft the spectrogram was computed with."
+
+
+def _griffin_lim_frames(n_frames: int, n_fft: int, hop_length: int, center: bool, length: int | None) -> None:
+    """``length`` must give back ``n_frames`` frames, or the iterations cannot compare spectrograms."""
+    if length is None:
+        return
+    frames = 1 + length // hop_length if center else 1 + (length - n_fft) // hop_length
+    if frames != n_frames:
+        lo = hop_length * (n_frames - 1) + (0 if center else n_fft)
+        raise ValueError(
+            f"length={length} gives {frames} STFT frames but the spectrogram has {n_frames}; with "
+            f"hop_length={hop_length} and center={center} use a length in [{lo}, {lo + hop_length - 1}] "
+            "(or length=None)."
+        )
+
+
+def griffin_lim_from_kernels(
+    spectrogram: torch.Tensor,
+    wcos: torch.Tensor,
+    wsin: torch.Tensor,
+    icos: torch.Tensor,
+    isin: torch.Tensor,
+    window: torch.Tensor,
+    hop_length: int,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    center: bool = True,
+    pad_mode: str = "reflect",
+    length: int | None = None,
+    init: str | None = "random",
+    generator=None,
+    backend: str | None = None,
+) -> torch.Tensor:
+    """Fast Griffin-Lim with given analysis kernels ``(wcos, wsin)``, synthesis kernels ``(icos, isin)`` and window.
+
+    Perraudin, Balazs & Søndergaard (2013), "A fast Griffin-Lim algorithm", WASPAA. With ``P₁`` the projection on
+    consistent spectrograms (``STFT ∘ iSTFT``, the iSTFT being the least-squares one) and ``P₂(c) = S·c/|c|`` the
+    projection on spectrograms of magnitude ``S``, the iteration is
+
+        tₙ = P₁(cₙ₋₁),    cₙ = P₂(tₙ + α(tₙ − tₙ₋₁))    (t₀ = 0, c₀ = S·e^{iφ₀}),
+
+    and the output is ``iSTFT(c_{n_iter})``. Since ``P₂`` keeps only the phase of its argument, it is computed as
+    ``P₂(tₙ − α/(1+α)·tₙ₋₁)``; ``c/|c|`` is ``c/(|c| + tiny)`` so silent bins stay 0. This is the update order of
+    ``librosa.griffinlim``, so with the same start (``init=None``) both produce the same signal.
+
+    ``spectrogram``: magnitudes ``S``, ``(..., freq_bins, n_frames)``, non-negative; the other arguments as in
+    :func:`griffin_lim`.
+    Returns ``(..., length)``. Each iteration calls :func:`istft_from_kernels` and :func:`stft_from_kernels`, so the
+    dispatcher's fastest backend for the device runs them.
+    """
+    dtype = _checks.compute_dtype(spectrogram, "spectrogram")
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    _checks.positive_int("hop_length", hop_length)
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not momentum >= 0:
+        raise ValueError(f"momentum={momentum!r} must be a number >= 0 (0 is the original Griffin-Lim; 0.99 is fast).")
+    if momentum > 1:
+        warnings.warn(f"Griffin-Lim with momentum={momentum} > 1 can be unstable.", stacklevel=2)
+    _checks.choice("init", init, GRIFFIN_LIM_INITS)
+    pad_mode = canonical_pad_mode(pad_mode)
+    n_fft = wcos.shape[-1]
+    if spectrogram.dim() < 2 or spectrogram.shape[-2] != wcos.shape[0]:
+        raise ValueError(_freq_axis_message(tuple(spectrogram.shape), n_fft, wcos.shape[0]))
+    if length is not None:
+        _checks.positive_int("length", length)
+    _griffin_lim_frames(spectrogram.shape[-1], n_fft, hop_length, center, length)
+    lead = tuple(spectrogram.shape[:-2])
+    S = spectrogram.reshape((-1,) + tuple(spectrogram.shape[-2:])).to(dtype)
+    if not bool((S >= 0).all()):
+        raise ValueError(
+            "spectrogram has negative or NaN values; Griffin-Lim needs a magnitude (power=1) or power spectrogram."
+        )
+    wcos, wsin, icos, isin, window = (_cast(t, dtype, S.device) for t in (wcos, wsin, icos, isin, window))
+    tiny = torch.finfo(dtype).tiny
+    decay = momentum / (1.0 + momentum)
+
+    def inverse(re, im):
+        return istft_from_kernels(re, im, icos, isin, window, hop_length, center, length, backend)
+
+    re, im = _initial_phase(S, init, generator)
+    prev = None
+    for _ in range(n_iter):
+        t_re, t_im = stft_from_kernels(inverse(re, im), wcos, wsin, hop_length, center, pad_mode, backend)
+        if prev is None:
+            re, im = t_re, t_im
+        else:
+            re, im = t_re - decay * prev[0], t_im - decay * prev[1]
+        scale = S / (magnitude(re, im) + tiny)
+        re, im = re * scale, im * scale
+        prev = (t_re, t_im)
+    y = inverse(re, im)
+    return y.reshape(lead + y.shape[-1:])
+
+
+def griffin_lim(
+    spectrogram: torch.Tensor,
+    n_fft: int | None = None,
+    n_iter: int = 32,
+    hop_length: int | None = None,
+    win_length: int | None = None,
+    window="hann",
+    center: bool = True,
+    pad_mode: str = "reflect",
+    momentum: float = 0.99,
+    power: float = 1.0,
+    length: int | None = None,
+    init: str | None = "random",
+    generator=None,
+    backend: str | None = None,
+) -> torch.Tensor:
+    """Waveform whose STFT magnitude approximates ``spectrogram``, by the fast Griffin-Lim algorithm.
+
+    See :func:`griffin_lim_from_kernels` for the iteration (Perraudin et al. 2013, ``librosa.griffinlim``'s update
+    order).
+
+    Parameters
+    ----------
+    spectrogram : Tensor, shape ``(..., n_fft // 2 + 1, n_frames)``
+        Magnitude (``power=1``) or power (``power=2``) spectrogram, non-negative, in :func:`stft`'s layout.
+    n_fft : int, optional
+        DFT size; default ``2 · (freq_bins − 1)``.
+    n_iter : int
+        Iterations. Default 32.
+    hop_length, win_length, window, center, pad_mode
+        Those of the STFT that produced the spectrogram (the defaults are :func:`stft`'s: ``hop = win_length // 4``,
+        ``'hann'``, centred, ``'reflect'``; librosa >= 0.10 pads with ``'constant'``).
+    momentum : float
+        ``α`` of the fast Griffin-Lim; 0 is the original algorithm. Default 0.99.
+    power : float
+        The spectrogram is ``|X|^power``; its ``1/power``-th root is the magnitude used. Default 1.
+    length : int, optional
+        Output length, exactly (and the length of every intermediate signal, as in librosa).
+    init : {'random', None}
+        Initial phase: uniform random, or 0 (``None``).
+    generator : torch.Generator or int, optional
+        Random source for ``init='random'``: a generator (drawn on its device), or a seed (drawn on the CPU, so
+        the same seed gives the same phases on every device). Default: the global RNG of the input's device.
+    backend : str, optional
+        See :mod:`nnaudio_fast.dispatch`.
+
+    Returns
+    -------
+    Tensor, shape ``(..., length)``; ``length`` defaults to ``hop_length · (n_frames − 1)`` when ``center``.
+    """
+    if not isinstance(spectrogram, torch.Tensor) or spectrogram.dim() < 2:
+        shape = tuple(spectrogram.shape) if isinstance(spectrogram, torch.Tensor) else type(spectrogram).__name__
+        raise ValueError(f"spectrogram must be a tensor of shape (..., freq_bins, n_frames), got {shape}.")
+    dtype = _checks.compute_dtype(spectrogram, "spectrogram")
+    n_bins = spectrogram.shape[-2]
+    if n_fft is None:
+        if n_bins < 2:
+            raise ValueError(f"spectrogram has {n_bins} frequency bin(s); pass n_fft explicitly.")
+        n_fft = 2 * (n_bins - 1)
+    n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
+    if n_bins != n_fft // 2 + 1:
+        raise ValueError(_freq_axis_message(tuple(spectrogram.shape), n_fft, n_fft // 2 + 1))
+    power = _checks.positive_float("power", power)
+    mag = spectrogram.to(dtype)
+    if power != 1.0:
+        mag = mag ** (1.0 / power)  # negative entries become NaN, which griffin_lim_from_kernels rejects
+    device = spectrogram.device
+    wcos, wsin = _basis(bases.fourier_kernels, (n_fft, win_length, None, window), dtype, device)
+    icos, isin = inverse_kernels(n_fft, n_bins, dtype, device)
+    win = _basis(bases.get_window, (window, win_length, n_fft), dtype, device)
+    return griffin_lim_from_kernels(mag, wcos, wsin, icos, isin, win, hop_length, n_iter, momentum, center, pad_mode,
+                                    length, init, generator, backend)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Combined frequency and periodicity (CFP): spectrum × generalised cepstrum on a log-frequency grid
+# ----------------------------------------------------------------------------------------------------------------
+__all__ += ["cfp", "cfp_from_bases", "cfp_settings"]
+
+_CFP_LOG_EPS = 1e-8  # log(relu(x) + eps) for an exponent of 0, as the reference code
+
+
+def cfp_settings(fr=2, fs=16000, hop_length=320, window_size=2049, fc=80, tc=1 / 1000, g=(0.24, 0.6, 1),
+                 NumPerOct=48) -> dict:
+    """Validated CFP parameters and the sizes derived from them (nnAudio's attribute names).
+
+    Returns a dict with ``N`` (DFT size ``int(fs / fr)``), ``hop_length``, ``window_size``, ``g`` (a tuple),
+    ``fc_idx = round(fc / fr)`` (spectral high-pass: bins below ``fc`` are cleared), ``tc_idx = round(fs · tc)``
+    (cepstral high-pass: quefrencies below ``tc`` are cleared), ``HighFreqIdx = round(1 / (tc · fr)) + 1`` and
+    ``HighQuefIdx = round(fs / fc) + 1`` (the bins kept for the log-frequency maps).
+    """
+    fr = _checks.positive_float("fr", fr)
+    fs = _checks.positive_float("fs", fs)
+    fc = _checks.positive_float("fc", fc)
+    tc = _checks.positive_float("tc", tc)
+    hop_length = _checks.positive_int("hop_length", hop_length)
+    window_size = _checks.positive_int("window_size", window_size)
+    NumPerOct = _checks.positive_int("NumPerOct", NumPerOct)
+    n_fft = int(fs / fr)
+    if window_size > n_fft:
+        raise ValueError(
+            f"window_size={window_size} exceeds the DFT size int(fs / fr) = {n_fft}; lower window_size or fr."
+        )
+    try:
+        g = tuple(float(v) for v in g)
+    except TypeError:
+        raise ValueError(f"g={g!r} must be a sequence of exponents such as [0.24, 0.6, 1].") from None
+    if len(g) < 2 or any(not v >= 0 for v in g):
+        raise ValueError(
+            f"g={list(g)!r} must hold at least two non-negative exponents (spectrum, cepstrum[, spectrum, ...]); "
+            "0 means a logarithm."
+        )
+    if not fc * 2.0 ** (2.0 / NumPerOct) < 1.0 / tc:
+        raise ValueError(
+            f"fc={fc} and tc={tc} leave fewer than 3 log-frequency bins between fc and 1/tc = {1 / tc:g} Hz; "
+            "raise 1/tc, lower fc or raise NumPerOct."
+        )
+    settings = dict(
+        N=n_fft, hop_length=hop_length, window_size=window_size, g=g, fr=fr, fs=fs, fc=fc, tc=tc,
+        NumPerOct=NumPerOct, fc_idx=int(round(fc / fr)), tc_idx=int(round(fs * tc)),
+        HighFreqIdx=int(round((1.0 / tc) / fr) + 1), HighQuefIdx=int(round(fs / fc) + 1),
+    )
+    if settings["HighFreqIdx"] > n_fft // 2:
+        raise ValueError(f"tc={tc}: 1/tc = {1 / tc:g} Hz must stay below the Nyquist frequency fs/2 = {fs / 2:g} Hz.")
+    if settings["HighQuefIdx"] > n_fft // 2:
+        raise ValueError(
+            f"fc={fc} Hz is too low for fr={fr}: its period fs/fc = {fs / fc:g} samples must be below N/2 = "
+            f"{n_fft // 2}; raise fc or lower fr."
+        )
+    return settings
+
+
+class _SafePow(torch.autograd.Function):
+    """``x^γ`` for ``x >= 0`` in one pass, whose gradient is 0 (not inf or NaN) at ``x = 0`` when ``γ < 1``."""
+
+    @staticmethod
+    def forward(ctx, x, gamma):
+        y = x.pow(gamma)
+        ctx.gamma = gamma
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        slope = torch.where(x > 0, ctx.gamma * y / torch.where(x > 0, x, torch.ones_like(x)), torch.zeros_like(x))
+        return grad * slope, None
+
+
+def _safe_pow(x: torch.Tensor, gamma: float) -> torch.Tensor:
+    return x if gamma == 1.0 else _SafePow.apply(x, float(gamma))
+
+
+def _even_extension(half: torch.Tensor, n: int) -> torch.Tensor:
+    """``(..., n//2 + 1)`` → ``(..., n)`` with ``y[n − k] = y[k]``: the full real part of a real signal's DFT."""
+    return torch.cat((half, half[..., 1 : (n + 1) // 2].flip(-1)), -1)
+
+
+def _cfp_activation(half: torch.Tensor, gamma: float, cutoff: int) -> torch.Tensor:
+    """``σ_γ`` on the first half of an even sequence: ReLU, high-pass (clear bins ``0 … cutoff − 1``; their mirror
+    images follow in :func:`_even_extension`), then ``(·)^γ`` (``γ = 0``: ``log(· + 1e-8)``, the cleared bins
+    0 after the logarithm, as in the reference code)."""
+    keep = torch.ones(half.shape[-1], dtype=half.dtype, device=half.device)
+    keep[:cutoff] = 0  # cutoff >= 1 (cfp_settings)
+    if gamma == 0:
+        return torch.log(torch.relu(half) + _CFP_LOG_EPS) * keep
+    return _safe_pow(torch.relu(half) * keep, gamma)
+
+
+def _cfp_extend(half: torch.Tensor, n: int, cutoff: int, compat: bool) -> torch.Tensor:
+    """The full sequence after :func:`_cfp_activation`; the reference code's high-pass also clears bin
+    ``n − cutoff``, whose mirror image ``cutoff`` it keeps (``compat``)."""
+    full = _even_extension(half, n)
+    if not compat:
+        return full
+    keep = torch.ones(n, dtype=full.dtype, device=full.device)
+    keep[n - cutoff] = 0
+    return full * keep
+
+
+def cfp_from_bases(
+    waveform: torch.Tensor,
+    window: torch.Tensor,
+    freq_map: torch.Tensor,
+    quef_map: torch.Tensor,
+    settings: dict,
+    nnaudio_compat: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """CFP of ``(..., time)`` signals with given window ``(window_size,)`` and log-frequency maps.
+
+    ``settings`` is :func:`cfp_settings`'s dict. Returns ``(Z, tfrL0, tfrLF, tfrLQ)``, each
+    ``(..., n_bins, n_frames)`` with ``n_frames = 1 + (time + 2·(N//2) − N) // hop_length``; see :func:`cfp`.
+    """
+    dtype = _checks.compute_dtype(waveform)
+    n, hop, size = settings["N"], settings["hop_length"], window.shape[-1]
+    _checks.waveform_length(waveform, n, center=True)
+    x, lead = _flatten(waveform)
+    x = x.to(dtype)
+    window, freq_map, quef_map = (_cast(t, dtype, x.device) for t in (window, freq_map, quef_map))
+    # Frames of N samples centred on t·hop (zero padding, as torch.stft(center=True, pad_mode='constant')); the
+    # window covers samples [lpad, lpad + size) of each frame and the DFT magnitude ignores that circular shift,
+    # so only those samples are framed and the DFT zero-pads them to N.
+    n_frames = 1 + (x.shape[-1] + 2 * (n // 2) - n) // hop
+    lpad = (n - size) // 2
+    xp = torch.nn.functional.pad(x, (n // 2 - lpad, n // 2))
+    frames = xp.unfold(-1, size, hop)[:, :n_frames]
+    scale_fft = 1.0 / np.sqrt(n)
+    tfr0 = torch.fft.rfft(frames * window, n=n).abs() / torch.linalg.vector_norm(window)
+    # Every sequence below is even (the real part of a real signal's DFT) up to the high-pass, so the nonlinearity
+    # runs on the first half and the full sequence is rebuilt only as the input of the next DFT.
+    g = settings["g"]
+    spec = torch.log(tfr0 + _CFP_LOG_EPS) if g[0] == 0 else _safe_pow(tfr0, g[0])
+    ceps = None
+    for layer, gamma in enumerate(g[1:], start=1):
+        quefrency = layer % 2 == 1  # spectrum → generalised cepstrum (high-passed in quefrency: periods below tc)
+        source, cutoff = (spec, settings["tc_idx"]) if quefrency else (ceps, settings["fc_idx"])
+        previous = settings["fc_idx"] if quefrency else settings["tc_idx"]
+        full = _even_extension(source, n) if layer == 1 else _cfp_extend(source, n, previous, nnaudio_compat)
+        out = _cfp_activation(torch.fft.rfft(full).real * scale_fft, gamma, cutoff)
+        if quefrency:
+            ceps = out
+        else:  # cepstrum → generalised spectrum (high-passed in frequency: below fc)
+            spec = out
+    hf, hq = settings["HighFreqIdx"], settings["HighQuefIdx"]
+    tfrL0 = torch.matmul(tfr0[..., :hf], freq_map.t()).transpose(-1, -2)
+    tfrLF = torch.matmul(spec[..., :hf], freq_map.t()).transpose(-1, -2)
+    tfrLQ = torch.matmul(ceps[..., :hq], quef_map.t()).transpose(-1, -2)
+    out = (tfrLF * tfrLQ, tfrL0, tfrLF, tfrLQ)
+    return tuple(o.reshape(lead + o.shape[1:]) for o in out)
+
+
+def cfp(
+    waveform: torch.Tensor,
+    fr: float = 2,
+    fs: float = 16000,
+    hop_length: int = 320,
+    window_size: int = 2049,
+    fc: float = 80,
+    tc: float = 1 / 1000,
+    g=(0.24, 0.6, 1),
+    NumPerOct: int = 48,
+    nnaudio_compat: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Combined frequency and periodicity (Su & Yang 2015) of ``(..., time)`` signals.
+
+    With ``X`` the STFT (DFT size ``N = int(fs / fr)``, symmetric Blackman-Harris window of ``window_size``
+    samples, hop ``hop_length``, frames centred with zero padding) and ``F`` the real part of the ``N``-point DFT
+    along frequency scaled by ``1/√N`` (the spectra are real and even, so ``F`` is its own inverse up to scale):
+
+        Z₀ = |X| / ‖w‖,   U₀ = σ_{g₀}(Z₀),   U₁ = σ_{g₁}(H_t F U₀),   U₂ = σ_{g₂}(H_f F U₁),   U₃ = σ_{g₃}(H_t F U₂) …
+
+    where ``σ_γ(x) = ReLU(x)^γ`` (``γ = 0``: a logarithm), ``H_t`` clears quefrencies below ``tc`` and ``H_f``
+    frequencies below ``fc`` (with their mirror images). The last generalised spectrum ``U_{2m}`` (frequency) and
+    generalised cepstrum ``U_{2m±1}`` (quefrency) are mapped to the log-frequency grid ``fc · 2^{i / NumPerOct}``
+    (below ``1 / tc``) by triangular filters (:func:`nnaudio_fast.bases.cfp_filterbanks`); their product ``Z``
+    peaks where a frequency and a period agree: at fundamental frequencies. More than three exponents give the
+    "multi-layered cepstrum" (arXiv:1902.00539); three give the CFP of the 2015 paper.
+
+    Returns
+    -------
+    (Z, tfrL0, tfrLF, tfrLQ) : Tensors of shape ``(..., n_bins, n_frames)``
+        ``Z = tfrLF · tfrLQ``; ``tfrL0`` the log-frequency spectrum ``Z₀``, ``tfrLF`` the generalised spectrum,
+        ``tfrLQ`` the generalised cepstrum. ``n_bins = len(center_freqs)`` (:func:`nnaudio_fast.bases.cfp_filterbanks`),
+        ``n_frames = 1 + (time + 2·(N//2) − N) // hop_length`` (nnAudio's ``Combined_Frequency_Periodicity``
+        drops the first and last frames; this function keeps them, as nnAudio's ``CFP``).
+
+    ``nnaudio_compat=True`` reproduces nnAudio 0.3.4 (and the MelodyExt reference code it was ported from); see
+    :func:`nnaudio_fast.bases.cfp_filterbanks` for how its log-frequency maps differ from the paper's, and note
+    its high-pass also clears the one bin ``N − cutoff`` whose mirror image it keeps. ``False`` follows the
+    equations: the DFT's bin frequencies, triangles that include their peak, a symmetric high-pass.
+    """
+    s = cfp_settings(fr, fs, hop_length, window_size, fc, tc, g, NumPerOct)
+    dtype = _checks.compute_dtype(waveform)
+    device = waveform.device
+    window = _basis(bases.cfp_window, (s["window_size"],), dtype, device)
+    freq_map, quef_map, _ = _basis(bases.cfp_filterbanks, (s["fr"], s["fs"], s["fc"], s["tc"], s["NumPerOct"],
+                                                           bool(nnaudio_compat)), dtype, device)
+    return cfp_from_bases(waveform, window, freq_map, quef_map, s, nnaudio_compat)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Mel → linear-frequency spectrogram (for Griffin-Lim)
+# ----------------------------------------------------------------------------------------------------------------
+__all__ += ["mel_to_stft", "mel_to_stft_from_fbank"]
+
+MEL_INVERSE_METHODS = ("nnls", "pinv")
+
+
+def mel_to_stft_from_fbank(
+    mel_spec: torch.Tensor, fbank: torch.Tensor, power: float = 2.0, n_iter: int = 100, method: str = "nnls"
+) -> torch.Tensor:
+    """Non-negative ``S`` with ``fbank @ S ≈ mel_spec``, then ``S^(1/power)``: ``(..., n_mels, T)`` → ``(..., F, T)``.
+
+    ``method='nnls'`` solves ``min ½‖A S − M‖²`` subject to ``S >= 0`` (``A = fbank``) by accelerated projected
+    gradient (FISTA; Beck & Teboulle 2009): ``S_{k+1} = max(0, Y_k − Aᵀ(A Y_k − M) / L)`` with ``L = ‖A‖₂²`` and
+    Nesterov's extrapolation ``Y_{k+1} = S_{k+1} + (t_k − 1)/t_{k+1} · (S_{k+1} − S_k)``, started from
+    ``max(0, A⁺ M)``. The residual falls as ``O(1/k²)``: ≈3e-4 relative after 100 iterations on speech
+    (128 mels, n_fft 1024). ``A`` has fewer rows than columns, so ``S`` is one of many solutions (the mel
+    spectrogram forgot the detail inside each band). ``method='pinv'``: ``max(0, A⁺ M)`` alone, one matmul.
+    The iteration count is fixed (no data-dependent stopping, so no device synchronisation).
+    """
+    _checks.choice("method", method, MEL_INVERSE_METHODS)
+    power = _checks.positive_float("power", power)
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    dtype = _checks.compute_dtype(mel_spec, "mel_spec")
+    if fbank.dim() != 2 or mel_spec.dim() < 2 or mel_spec.shape[-2] != fbank.shape[0]:
+        raise ValueError(
+            f"mel_spec has shape {tuple(mel_spec.shape)} but the filterbank is {tuple(fbank.shape)}: it needs "
+            f"(..., {fbank.shape[0]}, n_frames); check n_mels (and the (..., n_mels, n_frames) layout)."
+        )
+    A = _cast(fbank.detach(), dtype, mel_spec.device)
+    M = mel_spec.to(dtype)
+    S = torch.relu(torch.matmul(torch.linalg.pinv(A), M))
+    if method == "nnls" and n_iter > 0:
+        step = 1.0 / torch.linalg.matrix_norm(A, 2) ** 2
+        At = A.t()
+        prev, Y, t = S, S, 1.0
+        for _ in range(n_iter):
+            S = torch.relu(Y - step * torch.matmul(At, torch.matmul(A, Y) - M))
+            t_next = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
+            Y = S + ((t - 1.0) / t_next) * (S - prev)
+            prev, t = S, t_next
+    return S if power == 1.0 else _safe_pow(S, 1.0 / power)
+
+
+def mel_to_stft(
+    mel_spec: torch.Tensor,
+    sr: float = 22050,
+    n_fft: int = 2048,
+    power: float = 2.0,
+    n_mels: int | None = None,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+    htk: bool = False,
+    norm=1,
+    n_iter: int = 100,
+    method: str = "nnls",
+) -> torch.Tensor:
+    """Approximate STFT magnitude ``(..., n_fft // 2 + 1, T)`` from a mel spectrogram ``(..., n_mels, T)``.
+
+    Inverts :func:`mel_spectrogram` with the same ``sr``, ``n_fft``, ``power``, ``fmin``, ``fmax``, ``htk`` and
+    ``norm`` (``n_mels`` defaults to the input's); see :func:`mel_to_stft_from_fbank` for the solver. With
+    ``power=1`` the output is in the input's domain (a power spectrogram for a power mel spectrogram). Feed the
+    magnitude to :func:`griffin_lim` for a waveform: ``griffin_lim(mel_to_stft(M, sr, n_fft), n_fft, ...)``.
+    """
+    if not isinstance(mel_spec, torch.Tensor) or mel_spec.dim() < 2:
+        raise ValueError("mel_spec must be a tensor of shape (..., n_mels, n_frames).")
+    n_mels = mel_spec.shape[-2] if n_mels is None else _checks.positive_int("n_mels", n_mels)
+    sr = _checks.positive_float("sr", sr)
+    n_fft = _checks.positive_int("n_fft", n_fft)
+    dtype = _checks.compute_dtype(mel_spec, "mel_spec")
+    fbank = _basis(bases.mel_filterbank, (sr, n_fft, n_mels, fmin, fmax, htk, norm), dtype, mel_spec.device)
+    return mel_to_stft_from_fbank(mel_spec, fbank, power, n_iter, method)
