@@ -214,10 +214,13 @@ def istft_from_kernels(
     center: bool = True,
     length: int | None = None,
     backend: str | None = None,
+    dft: bool = False,
 ) -> torch.Tensor:
     """Inverse STFT with given synthesis kernels (:func:`inverse_kernels`) and window ``(n_fft,)``.
 
     ``real``, ``imag``: ``(..., freq_bins, n_frames)``. Returns ``(..., length)``.
+    ``dft=True`` certifies that ``icos``/``isin`` are exactly :func:`inverse_kernels`, which lets a backend use an
+    inverse FFT; never pass it for trained or edited kernels.
     """
     dtype = _checks.compute_dtype(real, "spectrogram")
     _checks.positive_int("hop_length", hop_length)
@@ -232,7 +235,7 @@ def istft_from_kernels(
     im = imag.reshape((-1,) + tuple(imag.shape[-2:])).to(dtype)
     icos, isin, window = (_cast(t, dtype, re.device) for t in (icos, isin, window))
     fn = dispatch.select("istft", re.device, backend)
-    y = fn(re, im, icos, isin, window, hop_length, center, length)
+    y = fn(re, im, icos, isin, window, hop_length, center, length, dft)
     return y.reshape(lead + y.shape[-1:])
 
 
@@ -335,7 +338,7 @@ def istft(
     dtype = _checks.compute_dtype(re, "spectrogram")
     icos, isin = inverse_kernels(n_fft, re.shape[-2], dtype, re.device)
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, re.device)
-    return istft_from_kernels(re, im, icos, isin, win, hop_length, center, length, backend)
+    return istft_from_kernels(re, im, icos, isin, win, hop_length, center, length, backend, dft=True)
 
 
 def _split_complex(spec: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -544,6 +547,7 @@ def griffin_lim_from_kernels(
     init: str | None = "random",
     generator=None,
     backend: str | None = None,
+    dft: bool = False,
 ) -> torch.Tensor:
     """Fast Griffin-Lim with given analysis kernels ``(wcos, wsin)``, synthesis kernels ``(icos, isin)`` and window.
 
@@ -558,7 +562,8 @@ def griffin_lim_from_kernels(
     ``librosa.griffinlim``, so with the same start (``init=None``) both produce the same signal.
 
     ``spectrogram``: magnitudes ``S``, ``(..., freq_bins, n_frames)``, non-negative; the other arguments as in
-    :func:`griffin_lim`.
+    :func:`griffin_lim`. ``dft=True`` certifies that the kernels are the plain windowed DFT and its inverse (as
+    :func:`griffin_lim` builds them), which lets backends use FFTs.
     Returns ``(..., length)``. Each iteration calls :func:`istft_from_kernels` and :func:`stft_from_kernels`, so the
     dispatcher's fastest backend for the device runs them.
     """
@@ -587,13 +592,16 @@ def griffin_lim_from_kernels(
     tiny = torch.finfo(dtype).tiny
     decay = momentum / (1.0 + momentum)
 
+    dft_window = window if dft else None
+
     def inverse(re, im):
-        return istft_from_kernels(re, im, icos, isin, window, hop_length, center, length, backend)
+        return istft_from_kernels(re, im, icos, isin, window, hop_length, center, length, backend, dft)
 
     re, im = _initial_phase(S, init, generator)
     prev = None
     for _ in range(n_iter):
-        t_re, t_im = stft_from_kernels(inverse(re, im), wcos, wsin, hop_length, center, pad_mode, backend)
+        t_re, t_im = stft_from_kernels(inverse(re, im), wcos, wsin, hop_length, center, pad_mode, backend,
+                                       dft_window)
         if prev is None:
             re, im = t_re, t_im
         else:
@@ -676,7 +684,7 @@ def griffin_lim(
     icos, isin = inverse_kernels(n_fft, n_bins, dtype, device)
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, device)
     return griffin_lim_from_kernels(mag, wcos, wsin, icos, isin, win, hop_length, n_iter, momentum, center, pad_mode,
-                                    length, init, generator, backend)
+                                    length, init, generator, backend, dft=True)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -136,18 +136,26 @@ def window_sumsquare(window: torch.Tensor, n_frames: int, hop_length: int) -> to
     return overlap_add(w2, hop_length)[0]
 
 
-def istft(re, im, icos, isin, window, hop_length: int, center: bool, length: int | None):
+def istft(re, im, icos, isin, window, hop_length: int, center: bool, length: int | None, dft: bool = False):
     """Least-squares inverse STFT (Griffin & Lim 1984): windowed inverse DFT of each frame, overlap-added and
     divided by the window's sum of squares where that is non-negligible (as librosa does).
 
     ``re``, ``im``: ``(B, F, T)``; ``icos``, ``isin``: ``(F, N)`` synthesis kernels with the ``1/N`` and the
     one-sided weights folded in, so a frame is ``reᵀ·icos − imᵀ·isin``; ``window``: ``(N,)``.
+    ``dft`` (every backend takes it): the caller certifies that ``icos``/``isin`` are exactly
+    :func:`nnaudio_fast.functional.inverse_kernels`, so a backend may use an inverse FFT. The reference ignores it.
     """
-    n = icos.shape[-1]
-    n_frames = re.shape[-1]
-    fr = torch.matmul(re.transpose(1, 2), icos) - torch.matmul(im.transpose(1, 2), isin)
-    y = overlap_add(fr * window, hop_length)
-    wss = window_sumsquare(window, n_frames, hop_length)
+    frames_ = torch.matmul(re.transpose(1, 2), icos) - torch.matmul(im.transpose(1, 2), isin)
+    return synthesize(frames_, window, hop_length, center, length)
+
+
+def synthesize(frames_: torch.Tensor, window, hop_length: int, center: bool, length: int | None) -> torch.Tensor:
+    """The iSTFT after the per-frame inverse DFT: ``(B, T, N)`` frames → windowed, overlap-added, normalised by
+    ``Σ w²`` where that exceeds the dtype's ``tiny``, trimmed (``N // 2`` each side when ``center``) or cut/padded
+    to ``length``."""
+    n = frames_.shape[-1]
+    y = overlap_add(frames_ * window, hop_length)
+    wss = window_sumsquare(window, frames_.shape[1], hop_length)
     tiny = torch.finfo(wss.dtype).tiny
     y = torch.where(wss > tiny, y / torch.where(wss > tiny, wss, torch.ones_like(wss)), y)
     start = n // 2 if center else 0

@@ -45,8 +45,9 @@ def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length
         re, im = _hermitian_extend(re, im, n_fft)
     icos = layer._basis(cos_name, dtype).reshape(n_fft, n_fft) / n_fft
     isin = layer._basis(sin_name, dtype).reshape(n_fft, n_fft) / n_fft
+    dft = layer._pristine(cos_name) and layer._pristine(sin_name)
     return functional.istft_from_kernels(
-        re, im, icos, isin, window, layer.stride, layer.center, length, layer.backend
+        re, im, icos, isin, window, layer.stride, layer.center, length, layer.backend, dft
     )
 
 
