@@ -521,7 +521,7 @@ def _cqt_kernels_impl(sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, wi
 HALFBAND_TRANSITION = 0.1  # transition band width, in cycles per input sample: pass [0, 0.2], stop [0.3, 0.5]
 HALFBAND_ATTENUATION_DB = 100.0  # required stopband attenuation (and so passband ripple, 1e-5)
 PASSBAND = 0.5 - HALFBAND_TRANSITION  # usable band after decimation, in cycles per output sample (0.4)
-SIDELOBE_MARGIN_BINS = 8.0  # a kernel must fit in PASSBAND up to this many of its bins above its centre
+SIDELOBE_MARGIN_BINS = 12.0  # a kernel must fit in PASSBAND up to this many of its bins above its centre
 
 
 def halfband_response(h: np.ndarray, nu: np.ndarray) -> np.ndarray:
@@ -594,8 +594,8 @@ def cqt_multirate_kernels(sr, fmin, n_bins, bins_per_octave=12, filter_scale=1.0
     Design. Octaves are taken from the top (``bins_per_octave`` bins each; the lowest may be partial). Octave ``i``
     runs on pyramid level ``ℓ_i``, the signal lowpassed and decimated ``ℓ_i`` times by :func:`halfband_lowpass`,
     where it is exact up to ``PASSBAND = 0.4`` cycles per level sample. ``ℓ_i`` is the largest level where every
-    kernel of the octave stays inside that band up to ``SIDELOBE_MARGIN_BINS = 8`` of its own bins (``sr/λ_k``
-    Hz) above its centre (the Hann sidelobes are below −60 dB there). This one rule gives librosa's early
+    kernel of the octave stays inside that band up to ``SIDELOBE_MARGIN_BINS = 12`` of its own bins (``sr/λ_k``
+    Hz) above its centre (Hann sidelobes are below −75 dB beyond). This one rule gives librosa's early
     downsampling (the top octave starts at level 1 at 44.1 kHz with the defaults), keeps octaves near Nyquist at a
     rate that can hold them, and handles VQT bandwidths (``γ``). ``early_downsampling=False`` shifts the schedule
     so the top octave runs at the full rate.
