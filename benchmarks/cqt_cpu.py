@@ -5,6 +5,10 @@ Standalone: ``python benchmarks/cqt_cpu.py [--batch 16] [--seconds 5] [--repeats
 warm up, then the contenders are timed in turn (round-robin, so a busy machine slows them alike) ``repeats`` times
 with ``time.perf_counter``; medians are reported. ``torch.no_grad()``, torch's default thread count. librosa gets the same (batch, time) float32 array (it loops over channels itself).
 Also printed: each result's magnitude distance to librosa, so the timings compare like with like.
+
+On a machine shared with other busy processes, torch's OpenMP workers spin-wait between operations and every
+torch-based contender (ours and nnAudio) slows down several-fold; ``OMP_WAIT_POLICY=PASSIVE`` (set in the
+environment before starting Python) removes that artefact. Report which setting was used.
 """
 
 from __future__ import annotations

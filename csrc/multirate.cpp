@@ -130,20 +130,25 @@ std::vector<idx_t> level_lengths(idx_t n, int n_levels) {
   return out;
 }
 
-// Runs body(row_begin, row_end, thread_index) over rows split into contiguous chunks.
+// Threads worth using for `rows` rows of `work` samples each: at most n_threads, and at least kMinWork samples
+// per thread (below that, starting a thread costs more than it saves).
+constexpr idx_t kMinWork = idx_t(1) << 17;
+
+int thread_count(idx_t rows, idx_t work, int n_threads) {
+  const idx_t by_work = std::max<idx_t>(1, rows * std::max<idx_t>(work, 1) / kMinWork);
+  return static_cast<int>(std::max<idx_t>(1, std::min<idx_t>({rows, by_work, static_cast<idx_t>(std::max(1, n_threads))})));
+}
+
+// Runs body(row_begin, row_end, thread_index) over t contiguous chunks of rows; the calling thread takes chunk 0.
 template <typename F>
-void parallel_rows(idx_t rows, int n_threads, F body) {
-  const int t = static_cast<int>(std::max<idx_t>(1, std::min<idx_t>(rows, std::max(1, n_threads))));
-  if (t == 1) {
-    body(0, rows, 0);
-    return;
-  }
-  std::vector<std::thread> pool;
+void parallel_rows(idx_t rows, int t, F body) {
   const idx_t chunk = (rows + t - 1) / t;
-  for (int i = 0; i < t; ++i) {
+  std::vector<std::thread> pool;
+  for (int i = 1; i < t; ++i) {
     const idx_t r0 = i * chunk, r1 = std::min(rows, r0 + chunk);
     if (r0 < r1) pool.emplace_back(body, r0, r1, i);
   }
+  body(0, std::min(rows, chunk), 0);
   for (auto& th : pool) th.join();
 }
 
@@ -165,7 +170,7 @@ std::vector<py::array_t<T>> pyramid(const Array<T>& x, const py::array_t<double,
     dst.push_back(out.back().mutable_data());
   }
   if (n_levels == 0 || rows == 0) return out;
-  const int t = static_cast<int>(std::max<idx_t>(1, std::min<idx_t>(rows, std::max(1, n_threads))));
+  const int t = thread_count(rows, n, n_threads);
   std::vector<std::vector<T>> scratch(t, std::vector<T>(static_cast<size_t>(len[0] + 2 * kk + 1)));
   const T* src = x.data();
   {
@@ -207,7 +212,7 @@ py::array_t<T> pyramid_adjoint(const std::vector<Array<T>>& grads,
   py::array_t<T> out(std::vector<py::ssize_t>{static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(length)});
   T* dst = out.mutable_data();
   if (rows == 0) return out;
-  const int t = static_cast<int>(std::max<idx_t>(1, std::min<idx_t>(rows, std::max(1, n_threads))));
+  const int t = thread_count(rows, length, n_threads);
   const size_t big = static_cast<size_t>(length + 2 * kk + 2);
   std::vector<std::vector<T>> scratch(t, std::vector<T>(2 * big)), cur(t, std::vector<T>(big)), nxt(t, std::vector<T>(big));
   {

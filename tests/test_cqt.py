@@ -222,6 +222,13 @@ def test_shapes_short_inputs_and_leading_dims(rng):
     assert rel_err(out, AF.cqt(xs.contiguous(), sr=8000, hop_length=100, fmin=60.0, n_bins=40)) <= 1e-12
 
 
+def test_earlydownsample_flag_changes_speed_not_result(rng):
+    x = noise(rng, 1, 44100)
+    early, late = nf.CQT2010v2(sr=44100), nf.CQT2010v2(sr=44100, earlydownsample=False)
+    assert early.downsample_factor == 2 and late.downsample_factor == 1
+    assert rel_err(late(x), early(x)) <= 1e-4
+
+
 def test_fmax_sets_n_bins():
     layer = nf.CQT2010v2(sr=22050, fmin=32.70, fmax=4000.0, n_bins=10)
     assert layer.n_bins == int(np.ceil(12 * np.log2(4000 / 32.70))) and layer.frequencies[-1] < 4000

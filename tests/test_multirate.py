@@ -62,6 +62,15 @@ def test_extension_is_built_when_required():
     assert dispatch.backends()["cpp"] == "available"
 
 
+def test_info_reports_the_extension(capsys):
+    from nnaudio_fast.cli import main
+
+    assert main(["info"]) == 0
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "C++ multirate extension" in ln]
+    assert len(line) == 1 and ("built" in line[0])
+    assert ("not built" in line[0]) == (cpu.unavailable_reason() is not None)
+
+
 @needs_ext
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-6), (torch.float64, 1e-13)])
 @pytest.mark.parametrize("shape", [(1, 0), (1, 1), (2, 2), (3, 7), (4, 1023), (2, 22051), (1000, 13)])
