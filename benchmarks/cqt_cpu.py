@@ -1,10 +1,10 @@
 """CPU timing of the multirate CQT: nnaudio_fast CQT2010v2 (C++ pyramid) vs nnAudio 0.3.4 CQT2010v2 vs librosa.cqt.
 
-Standalone: ``python benchmarks/cqt_cpu.py [--batch 16] [--seconds 5] [--repeats 7]``. A batch of white noise at
-22.05 kHz, the nnAudio defaults (fmin 32.70 Hz, 84 bins, 12 per octave, hop 512); each contender is run once to
-warm up, then the contenders are timed in turn (round-robin, so a busy machine slows them alike) ``repeats`` times
-with ``time.perf_counter``; medians are reported. ``torch.no_grad()``, torch's default thread count. librosa gets the same (batch, time) float32 array (it loops over channels itself).
-Also printed: each result's magnitude distance to librosa, so the timings compare like with like.
+Standalone: ``python benchmarks/cqt_cpu.py [--batch 16] [--seconds 5] [--repeats 9]``. A batch of white noise at
+22.05 kHz, the nnAudio defaults (fmin 32.70 Hz, 84 bins, 12 per octave, hop 512), ``pad_mode='constant'``; each
+contender is run once to warm up, then the contenders are timed in turn (round-robin, so a busy machine slows them
+alike) ``repeats`` times with ``time.perf_counter``; medians are reported. ``torch.no_grad()``, torch's default
+thread count. librosa gets the same (batch, time) float32 array (it loops over channels itself). Also printed: each result's magnitude distance to librosa, so the timings compare like with like.
 
 On a machine shared with other busy processes, torch's OpenMP workers spin-wait between operations and every
 torch-based contender (ours and nnAudio) slows down several-fold; ``OMP_WAIT_POLICY=PASSIVE`` (set in the

@@ -26,7 +26,8 @@ __all__ = ["pyramid", "pyramid_adjoint", "cqt_multirate", "build_info", "unavail
 
 def unavailable_reason() -> str | None:
     if _ext is None:
-        return f"the C++ extension nnaudio_fast._multirate is not built ({_IMPORT_ERROR}); reinstall with a C++17 compiler"
+        return (f"the C++ extension nnaudio_fast._multirate is not built ({_IMPORT_ERROR}); "
+                "reinstall with a C++17 compiler")
     return None
 
 

@@ -601,8 +601,8 @@ def cqt(
     gamma : float or None
         VQT bandwidth offset in Hz (0: constant-Q; None: librosa's ERB choice).
     multirate : bool
-        True (default): octave pyramid (:func:`nnaudio_fast.bases.cqt_multirate_kernels`), within about 1e-5 of
-        the single-rate result and much faster; False: every bin at full rate (CQT1992v2).
+        True (default): octave pyramid (:func:`nnaudio_fast.bases.cqt_multirate_kernels`), within about 1e-5
+        (CQT) to 3e-5 (VQT) of the single-rate result and much faster; False: every bin at full rate (CQT1992v2).
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
 
