@@ -3,7 +3,7 @@
 Every peer computes the same features: hann window (periodic), ``center=True``, ``pad_mode='reflect'``, Slaney mel
 (area-normalised), power 2; log-mel is ``10·log10(max(S, 1e-10))`` without ``top_db``; MFCC is the ortho DCT-II of
 that (``top_db=None``, since librosa clips over a whole batch and the layers per example); CQT is 84 bins, 12 per
-octave, from 32.70 Hz, librosa's scale.
+octave, from 32.70 Hz, librosa's scale, reflect padding; its float64 reference is the exact single-rate transform.
 A peer returns None for a case it cannot compute. ``trainable=True`` builds it with trainable bases (fwd+bwd mode).
 """
 
@@ -85,7 +85,8 @@ def _reference_features(case, x):
             return _db(mel)
         return _dct(case.n_mels, case.n_mfcc, mel) @ _db(mel)
     if f == "cqt":
-        return AF.cqt(x, sr=case.sr, hop_length=case.hop, output_format="Magnitude", backend="reference", **CQT)
+        return AF.cqt(x, sr=case.sr, hop_length=case.hop, output_format="Magnitude", multirate=False,
+                      backend="reference", **CQT)
     raise ValueError(case.family)
 
 
@@ -188,7 +189,7 @@ def _librosa(case, device, trainable):
         if f == "stft":
             return np.abs(librosa.stft(y, n_fft=case.n_fft, hop_length=case.hop, pad_mode="reflect"))
         if f == "cqt":
-            return np.abs(librosa.cqt(y, sr=case.sr, hop_length=case.hop, **CQT))
+            return np.abs(librosa.cqt(y, sr=case.sr, hop_length=case.hop, pad_mode="reflect", **CQT))
         S = librosa.feature.melspectrogram(y=y, sr=case.sr, n_fft=case.n_fft, hop_length=case.hop,
                                            n_mels=case.n_mels, pad_mode="reflect", norm="slaney")
         if f == "mel":

@@ -5,9 +5,11 @@ torchaudio-style functions on ``(..., time)`` tensors in :mod:`nnaudio_fast.func
 """
 
 from . import features, functional
+from .cpu import build_info
 from .dispatch import BackendUnavailableError, backends
 from .features import *  # noqa: F401,F403
 from .features import __all__ as _layers
 
 __version__ = "0.1.0"
-__all__ = list(_layers) + ["features", "functional", "backends", "BackendUnavailableError", "__version__"]
+__all__ = list(_layers) + ["features", "functional", "backends", "BackendUnavailableError", "build_info",
+                            "__version__"]

@@ -106,6 +106,9 @@ def cmd_info(args) -> int:
     print(f"nnaudio_fast {nf.__version__}, torch {torch.__version__}")
     for name, status in nf.backends().items():
         print(f"  backend {name}: {status}")
+    info = nf.build_info()
+    ext = f"built ({info['compiler']})" if info["multirate_extension"] else f"not built: {info['reason']}"
+    print(f"  C++ multirate extension: {ext}")
     return 0
 
 

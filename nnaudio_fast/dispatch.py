@@ -1,7 +1,8 @@
 """Which backend computes an operation.
 
 Backends are modules exposing the operations of :mod:`nnaudio_fast.reference` under the same names and signatures
-(flat ``(batch, time)`` problems), plus ``unavailable_reason()`` and ``runs_on(device)``:
+(flat ``(batch, time)`` problems), plus ``unavailable_reason()``, ``runs_on(device)`` and optionally ``missing_reason(op)`` (why one operation is
+absent, e.g. an optional extension that is not built):
 
 * ``reference`` -- :mod:`nnaudio_fast.reference`, plain PyTorch; always available, every device, every operation.
 * ``triton``    -- :mod:`nnaudio_fast.kernels`, fused Triton kernels; CUDA tensors (CPU only under
@@ -57,9 +58,10 @@ def _why_not(name: str, op: str, device: torch.device) -> tuple[object | None, s
         return None, reason
     if not mod.runs_on(device):
         return None, f"it does not run on {device.type} tensors"
+    missing = mod.missing_reason(op) if hasattr(mod, "missing_reason") else None
     fn = getattr(mod, op, None)
-    if fn is None:
-        return None, f"it does not implement {op!r}"
+    if missing or fn is None:
+        return None, missing or f"it does not implement {op!r}"
     return fn, None
 
 

@@ -175,3 +175,7 @@ def unavailable_reason() -> None:
 
 def runs_on(device: torch.device) -> bool:
     return True
+
+
+# Constant-Q operations live in their own module; they are part of this backend's namespace.
+from .reference_cqt import cqt_multirate, cqt_single, level_lengths, pyramid, pyramid_adjoint  # noqa: E402,F401

@@ -23,7 +23,9 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert {r["case"] for r in rows} == expected_cases
     for row in rows:
         assert not row["note"].startswith("failed"), row
-        assert float(row["median_ms"]) > 0 and float(row["rel_err"]) < 1e-3, row
+        # librosa's and nnAudio's CQTs are approximations of the exact transform (1e-2 .. 1e-1 on 1 s of noise)
+        loose = row["family"] == "cqt" and not row["peer"].startswith("nnaudio_fast")
+        assert float(row["median_ms"]) > 0 and float(row["rel_err"]) < (0.5 if loose else 1e-3), row
     ran = {r["peer"] for r in rows}
     for must in ("nnaudio_fast", "nnaudio_fast[reference]", "torch.stft+mel", "torch.compile(stft+mel)",
                  "nnAudio 0.3.4", "librosa"):

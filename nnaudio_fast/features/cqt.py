@@ -1,0 +1,407 @@
+"""Constant-Q layers ``CQT1992v2`` (= ``CQT``), ``CQT2010v2``, ``CQT1992``, ``CQT2010`` (nnAudio 0.3.4 names,
+arguments, defaults, output formats and state_dict keys).
+
+What they compute (see :func:`nnaudio_fast.functional.cqt`): librosa's CQT kernels (``librosa.filters.wavelet``:
+fractional lengths, ``Q = filter_scale / α``, L1 norm) correlated with the signal, times ``sqrt(λ_k)`` for
+``normalization_type='librosa'``. The ``v2`` layers are the two ways to compute it: ``CQT1992v2`` every bin at
+the full rate, ``CQT2010v2`` octave by octave on a half-band pyramid (within about 1e-5 of each other, any hop).
+``CQT1992`` and ``CQT2010`` keep nnAudio's older parametrisation (boxcar STFT kernels ``wsin``/``wcos`` times
+frequency-domain CQT kernels, both optionally trainable): the effective time-domain kernel is the one-sided
+(analytic) part of the exact one, so they equal the ``v2`` layers up to the kernels' negative-frequency leakage.
+
+nnAudio bugs fixed here: the wrong scale when early downsampling triggers (44.1 kHz defaults); hops not divisible
+by ``2^(n_octaves − 1)``; ``fmax`` ignored by the multirate layers; window / norm ignored; short inputs crashing
+with ``pad_mode='reflect'`` (padding repeats like ``numpy.pad``); no clear error for bins above Nyquist.
+
+Checkpoints. Keys and shapes are nnAudio's (``lenghts`` included), so an nnAudio ``state_dict`` loads with
+``strict=True``. Loaded kernels are used as given (trained or not); time-domain kernels of another width are
+zero-padded (or cropped where zero) about their centre. Loading keeps our own ``lenghts`` (the normalisation
+lengths of our kernels; nnAudio's are computed at its downsampled rate at 44.1 kHz) and our own
+``lowpass_filter`` / ``early_downsample_filter`` (nnAudio's 256-tap firwin2 filters are not used here; these
+buffers hold our half-band filter, centred, for the record).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import _checks, bases, functional
+from ..reference import canonical_pad_mode
+from . import _nnaudio_layout as layout
+from ._base import BasisModule
+
+__all__ = ["CQT1992v2", "CQT", "CQT2010v2", "CQT1992", "CQT2010"]
+
+
+def _recentre(t: torch.Tensor, shape, key: str) -> torch.Tensor:
+    """A time-domain kernel ``(..., w)`` centred at ``w // 2`` re-laid into width ``shape[-1]``."""
+    w_in, w_out = t.shape[-1], shape[-1]
+    if tuple(t.shape[:-1]) != tuple(shape[:-1]) or w_in == w_out:
+        return t  # equal, or a mismatch load_state_dict reports itself
+    shift = w_out // 2 - w_in // 2
+    if shift >= 0:
+        return F.pad(t, (shift, w_out - w_in - shift))
+    cut = t[..., -shift : -shift + w_out]
+    if not torch.equal(torch.count_nonzero(t), torch.count_nonzero(cut)):
+        raise ValueError(
+            f"{key} has width {w_in} with non-zero taps outside the {w_out} taps this layer uses; build the layer "
+            "with the checkpoint's parameters (sr, fmin, n_bins, bins_per_octave, filter_scale)."
+        )
+    return cut
+
+
+def _halfband_buffer() -> np.ndarray:
+    h = bases.halfband_lowpass()
+    out = np.zeros(layout.NNAUDIO_FILTER_TAPS)
+    c = layout.NNAUDIO_FILTER_TAPS // 2
+    out[c - len(h) // 2 : c + len(h) // 2 + 1] = h
+    return out[None, None, :]
+
+
+class _CQTLayer(BasisModule):
+    """Shared set-up, output formatting and checkpoint loading."""
+
+    _kept_on_load = ("lenghts", "lowpass_filter", "early_downsample_filter")
+    _centred: tuple = ()
+
+    def _init_bank(self, sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window, output_format,
+                   pad_mode, hop_length):
+        self.sr = _checks.positive_float("sr", sr)
+        self.n_bins = functional._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+        self.bins_per_octave = int(bins_per_octave)
+        self.fmin, self.fmax = float(fmin), fmax
+        self.filter_scale = _checks.positive_float("filter_scale", filter_scale)
+        self.gamma = gamma
+        self.window = window
+        self.hop_length = _checks.positive_int("hop_length", hop_length)
+        self.output_format = _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
+        canonical_pad_mode(pad_mode)
+        self.pad_mode = pad_mode
+        self._design = (self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale, gamma, window)
+        lengths = bases.cqt_lengths(*self._design)  # validates (Nyquist, window, ...)
+        self.frequencies = bases.cqt_frequencies(self.n_bins, self.fmin, self.bins_per_octave)
+        return lengths
+
+    def _output(self, re, im, output_format, normalization_type):
+        return functional.cqt_output(re, im, self._basis("lenghts", re.dtype), normalization_type, output_format)
+
+    def _checked_input(self, x, output_format, normalization_type):
+        output_format = output_format or self.output_format
+        _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
+        _checks.choice("normalization_type", normalization_type, functional.CQT_NORMALIZATIONS)
+        x = _checks.module_input(x)
+        return x, _checks.compute_dtype(x), output_format
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in self._kept_on_load:
+            if prefix + name in state_dict and hasattr(self, name):
+                state_dict[prefix + name] = getattr(self, name).detach().clone()
+        for name in self._centred:
+            key = prefix + name
+            if key in state_dict:
+                state_dict[key] = _recentre(state_dict[key], getattr(self, name).shape, key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return (f"sr={self.sr:g}, hop_length={self.hop_length}, fmin={self.fmin:g}, n_bins={self.n_bins}, "
+                f"bins_per_octave={self.bins_per_octave}, output_format={self.output_format!r}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# single rate
+# ----------------------------------------------------------------------------------------------------------------
+class CQT1992v2(_CQTLayer):
+    """Constant-Q transform, every bin correlated with its full-rate kernel (Brown 1991).
+
+    Parameters
+    ----------
+    sr : float
+        Sampling rate. Default 22050.
+    hop_length : int
+        Frame step (any positive integer). Default 512.
+    fmin : float
+        Lowest bin (Hz). Default 32.70 (C1).
+    fmax : float, optional
+        If given, ``n_bins = ceil(bins_per_octave · log2(fmax / fmin))`` and ``n_bins`` is ignored.
+    n_bins, bins_per_octave : int
+        Default 84 and 12.
+    filter_scale : float
+        Scales every filter length (``Q = filter_scale / α``). Default 1.
+    norm : 1, 2, np.inf or None
+        Kernel normalisation. Default 1 (L1, librosa's).
+    window : str, tuple or float
+        :func:`scipy.signal.get_window` spec (sampled per bin, as librosa does). Default ``'hann'``.
+    center : bool
+        Frames centred on ``t·hop_length``. Default True.
+    pad_mode : {'reflect', 'constant', 'replicate', 'circular'}
+        Default ``'reflect'`` (librosa uses ``'constant'``).
+    trainable : bool
+        Make the kernels parameters.
+    output_format : {'Magnitude', 'Complex', 'Phase'}
+        ``'Complex'`` and ``'Phase'`` (cos, sin) have a trailing axis of 2. Default ``'Magnitude'``.
+    verbose : bool
+        Accepted for compatibility; nothing is printed.
+    backend : str, optional
+        See :mod:`nnaudio_fast.dispatch`.
+
+    State: ``lenghts`` ``(n_bins,)``, ``cqt_kernels_real``, ``cqt_kernels_imag`` ``(n_bins, 1, kernel_width)``.
+    """
+
+    _centred = ("cqt_kernels_real", "cqt_kernels_imag")
+
+    def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12,
+                 filter_scale=1, norm=1, window="hann", center=True, pad_mode="reflect", trainable=False,
+                 output_format="Magnitude", verbose=True, backend=None):
+        super().__init__(backend)
+        lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
+                                  pad_mode, hop_length)
+        self.center, self.trainable, self.norm = bool(center), bool(trainable), norm
+        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
+        kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        self.kernel_width = kr.shape[1]
+        self._add_basis("lenghts", lengths, trainable=False)
+        self._add_basis("cqt_kernels_real", kr[:, None, :], self.trainable)
+        self._add_basis("cqt_kernels_imag", ki[:, None, :], self.trainable)
+
+    def forward(self, x, output_format=None, normalization_type="librosa"):
+        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_bins, frames[, 2])``.
+
+        ``normalization_type``: ``'librosa'`` (times ``sqrt(lenghts)``), ``'convolutional'`` (L1 kernels as they
+        are) or ``'wrap'`` (times 2), see :func:`nnaudio_fast.functional.cqt_output`.
+        """
+        x, dtype, output_format = self._checked_input(x, output_format, normalization_type)
+        kr = self._basis("cqt_kernels_real", dtype)[:, 0]
+        ki = self._basis("cqt_kernels_imag", dtype)[:, 0]
+        re, im = functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend)
+        return self._output(re, im, output_format, normalization_type)
+
+
+class CQT(CQT1992v2):
+    """Alias of :class:`CQT1992v2` (as in nnAudio)."""
+
+
+def _spectral_kernels(kr: np.ndarray, ki: np.ndarray):
+    """nnAudio's frequency-domain CQT kernels: one-sided DFT of ``kr + i·ki``, and the boxcar DFT kernels."""
+    width = kr.shape[-1]
+    spec = np.fft.fft(kr + 1j * ki, axis=-1)[..., : width // 2 + 1]
+    wcos, wsin = bases.fourier_kernels(width, freq_bins=width // 2 + 1, window=np.ones(width))
+    return spec.real, spec.imag, wcos, wsin
+
+
+def _effective_kernels(sr_, si_, wcos, wsin):
+    """Time-domain kernels ``(kr, ki)`` of a frequency-domain CQT kernel ``S`` applied to a boxcar DFT:
+    ``Σ_k S_k·conj(F_k) / W`` over the one-sided spectrum is the correlation with
+    ``kr − i·ki``, ``kr = (S_r·cos − S_i·sin) / W``, ``ki = (S_r·sin + S_i·cos) / W``."""
+    width = wcos.shape[-1]
+    return (sr_ @ wcos - si_ @ wsin) / width, (sr_ @ wsin + si_ @ wcos) / width
+
+
+class _SpectralKernels:
+    """Mixin: effective time-domain kernels from ``wcos``/``wsin`` and ``cqt_kernels_real``/``_imag``, recomputed
+    only when one of them changes or needs a gradient."""
+
+    def _time_kernels(self, dtype):
+        names = ("cqt_kernels_real", "cqt_kernels_imag", "wcos", "wsin")
+        stored = [getattr(self, n) for n in names]
+        grad = torch.is_grad_enabled() and any(t.requires_grad for t in stored)
+        key = (dtype,) + tuple((t.data_ptr(), t._version, t.device) for t in stored)
+        cache = getattr(self, "_eff_cache", None)
+        if not grad and cache is not None and cache[0] == key:
+            return cache[1]
+        sr_, si_, wcos, wsin = (self._basis(n, dtype) for n in names)
+        f = wcos.shape[0]
+        out = _effective_kernels(sr_, si_, wcos.reshape(f, -1), wsin.reshape(f, -1))
+        if not grad:
+            self._eff_cache = (key, out)
+        return out
+
+
+class CQT1992(_SpectralKernels, _CQTLayer):
+    """Constant-Q transform in nnAudio's 1992 parametrisation: a boxcar STFT of width ``kernel_width`` (``wcos``,
+    ``wsin``) times frequency-domain CQT kernels (``cqt_kernels_real``/``_imag``, the one-sided DFT of the
+    :class:`CQT1992v2` kernels), each optionally trainable (``trainable_STFT``, ``trainable_CQT``).
+
+    Equals :class:`CQT1992v2` up to the kernels' negative-frequency part, which the one-sided product drops.
+    Arguments as :class:`CQT1992v2` (nnAudio's default ``fmin=220`` is kept; with ``n_bins=84`` its top bin is above
+    Nyquist at 22.05 kHz, which raises a ``ValueError`` here as in nnAudio: pass a smaller ``n_bins``).
+
+    State: ``lenghts``, ``wsin``, ``wcos`` ``(kernel_width // 2 + 1, 1, kernel_width)``, ``cqt_kernels_real``,
+    ``cqt_kernels_imag`` ``(n_bins, kernel_width // 2 + 1)``.
+    """
+
+    def __init__(self, sr=22050, hop_length=512, fmin=220, fmax=None, n_bins=84, trainable_STFT=False,
+                 trainable_CQT=False, bins_per_octave=12, filter_scale=1, output_format="Magnitude", norm=1,
+                 window="hann", center=True, pad_mode="reflect", verbose=True, backend=None):
+        super().__init__(backend)
+        lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
+                                  pad_mode, hop_length)
+        self.center, self.norm = bool(center), norm
+        self.trainable_STFT, self.trainable_CQT = bool(trainable_STFT), bool(trainable_CQT)
+        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
+        kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        self.kernel_width = kr.shape[1]
+        s_r, s_i, wcos, wsin = _spectral_kernels(kr, ki)
+        self._add_basis("lenghts", lengths, trainable=False)
+        self._add_basis("wsin", wsin[:, None, :], self.trainable_STFT)
+        self._add_basis("wcos", wcos[:, None, :], self.trainable_STFT)
+        self._add_basis("cqt_kernels_real", s_r, self.trainable_CQT)
+        self._add_basis("cqt_kernels_imag", s_i, self.trainable_CQT)
+
+    def forward(self, x, output_format=None, normalization_type="librosa"):
+        """As :meth:`CQT1992v2.forward`."""
+        x, dtype, output_format = self._checked_input(x, output_format, normalization_type)
+        kr, ki = self._time_kernels(dtype)
+        re, im = functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend)
+        return self._output(re, im, output_format, normalization_type)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# multirate
+# ----------------------------------------------------------------------------------------------------------------
+class _MultirateLayer(_CQTLayer):
+    """Octave kernels built from stored per-group kernels plus fixed corrections.
+
+    A *group* is a stored kernel pair (``cqt_kernels_real``/``_imag`` for the whole CQT, one per octave for the
+    VQT) holding the phase-0 kernels of one octave, centred in nnAudio's width. Octave ``i`` (phase ``u``) uses
+    ``stored[group(i)] + Δ[i][u]`` where ``Δ = exact_{i,u} − exact_stored`` is a constant (non-persistent) buffer:
+    exact as built, and trained or loaded kernels are applied to every octave as in nnAudio, with gradients from all
+    of them.
+    """
+
+    def _init_multirate(self, norm, earlydownsample, lengths, widths_nn, per_octave, early_filter):
+        plan, exact = bases.cqt_multirate_kernels(*self._design, norm, self.hop_length, bool(earlydownsample))
+        self._plan = plan
+        self.n_octaves = len(plan.levels)
+        self.downsample_factor = 2 ** plan.levels[0]
+        self.earlydownsample = plan.levels[0] > 0
+        n_f = min(self.bins_per_octave, self.n_bins)
+        groups = range(self.n_octaves) if per_octave else [0]
+        stored = {}
+        for g in groups:
+            k0 = exact[g][0]
+            half = max(-plan.offsets[g], plan.offsets[g] + k0.shape[-1])
+            width = max(widths_nn[g], 2 * half)
+            n_g = k0.shape[0] // 2
+            full = np.zeros((2 * n_f, width))
+            col = width // 2 + plan.offsets[g]
+            full[n_f - n_g : n_f, col : col + k0.shape[-1]] = k0[:n_g]
+            full[2 * n_f - n_g :, col : col + k0.shape[-1]] = k0[n_g:]
+            stored[g] = full
+        self.register_buffer("lowpass_filter", torch.tensor(_halfband_buffer(), dtype=torch.float32))
+        if early_filter:
+            self.register_buffer("early_downsample_filter", torch.tensor(_halfband_buffer(), dtype=torch.float32))
+        self._add_basis("lenghts", lengths, trainable=False)
+        self._groups, self._layout = [], []
+        for i in range(self.n_octaves):
+            g = i if per_octave else 0
+            width = stored[g].shape[-1]
+            n_i = exact[i].shape[1] // 2
+            lo = min(plan.offsets[i], -(width // 2))
+            hi = max(plan.offsets[i] + exact[i].shape[-1], width - width // 2)
+            left, right = -(width // 2) - lo, hi - (width - width // 2)
+            rows = np.r_[n_f - n_i : n_f, 2 * n_f - n_i : 2 * n_f]
+            target = np.zeros((exact[i].shape[0], 2 * n_i, hi - lo))
+            target[..., plan.offsets[i] - lo : plan.offsets[i] - lo + exact[i].shape[-1]] = exact[i]
+            delta = target - np.pad(stored[g][rows], ((0, 0), (left, right)))[None]
+            self._add_basis(f"_delta_{i}", delta, trainable=False, persistent=False)
+            self._groups.append((g, n_i, left, right))
+            self._layout.append(lo)
+        return stored
+
+    def _group_kernels(self, g, dtype):
+        raise NotImplementedError
+
+    def forward(self, x, output_format=None, normalization_type="librosa"):
+        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_bins, frames[, 2])``
+        with ``frames = 1 + time // hop_length``; ``normalization_type`` as :meth:`CQT1992v2.forward`."""
+        x, dtype, output_format = self._checked_input(x, output_format, normalization_type)
+        cache, kernels = {}, []
+        for i, (g, n_i, left, right) in enumerate(self._groups):
+            if g not in cache:
+                cache[g] = self._group_kernels(g, dtype)
+            kr, ki = cache[g]
+            base = torch.cat((kr[kr.shape[0] - n_i :], ki[ki.shape[0] - n_i :]), 0)
+            kernels.append(F.pad(base, (left, right))[None] + self._basis(f"_delta_{i}", dtype))
+        re, im = functional.cqt_multirate_from_kernels(x, kernels, self._plan, self.pad_mode, self.backend,
+                                                       offsets=self._layout)
+        return self._output(re, im, output_format, normalization_type)
+
+
+def _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale):
+    n = functional._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    return (float(sr), int(hop_length), float(fmin), n, int(bins_per_octave), float(filter_scale))
+
+
+class CQT2010v2(_MultirateLayer):
+    """Constant-Q transform on an octave pyramid (Schörkhuber & Klapuri 2010): the same transform as
+    :class:`CQT1992v2` (within about 1e-5), much faster for low ``fmin``.
+
+    Each octave runs on the signal lowpassed (75-tap Kaiser half-band, 100 dB stopband) and decimated to the
+    lowest rate that holds it (early downsampling included), with decimated copies of the exact full-rate
+    kernels; any ``hop_length`` works (frames between level samples use shifted kernel phases). See
+    :func:`nnaudio_fast.bases.cqt_multirate_kernels`.
+
+    Parameters as :class:`CQT1992v2`, and: ``basis_norm`` (kernel normalisation, default 1), ``norm`` (accepted;
+    nnAudio never used it), ``earlydownsample`` (False: the top octave runs at the full rate; no effect on the
+    result beyond rounding). There is no ``center`` (frames are always centred, as in nnAudio).
+
+    State: ``lowpass_filter`` ``(1, 1, 256)``, ``early_downsample_filter`` ``(1, 1, 256)`` (only where nnAudio has
+    it), ``lenghts`` ``(n_bins,)``, ``cqt_kernels_real``, ``cqt_kernels_imag`` ``(min(bins_per_octave, n_bins), 1,
+    width)`` (the top octave's kernels, shared by every octave).
+    """
+
+    _centred = ("cqt_kernels_real", "cqt_kernels_imag")
+
+    def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, filter_scale=1, bins_per_octave=12,
+                 norm=True, basis_norm=1, window="hann", pad_mode="reflect", earlydownsample=True, trainable=False,
+                 output_format="Magnitude", verbose=True, backend=None):
+        super().__init__(backend)
+        lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
+                                  pad_mode, hop_length)
+        self.norm, self.basis_norm, self.trainable = norm, basis_norm, bool(trainable)
+        args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
+        widths = layout.multirate_widths(*args, earlydownsample)
+        early = layout.early_downsample_factor(*args, earlydownsample) > 1
+        stored = self._init_multirate(basis_norm, earlydownsample, lengths, widths, False, early)
+        n_f = stored[0].shape[0] // 2
+        self._add_basis("cqt_kernels_real", stored[0][:n_f, None, :], self.trainable)
+        self._add_basis("cqt_kernels_imag", stored[0][n_f:, None, :], self.trainable)
+
+    def _group_kernels(self, g, dtype):
+        return self._basis("cqt_kernels_real", dtype)[:, 0], self._basis("cqt_kernels_imag", dtype)[:, 0]
+
+
+class CQT2010(_SpectralKernels, _MultirateLayer):
+    """Multirate constant-Q transform in nnAudio's 2010 parametrisation: the top octave's kernels stored in the
+    frequency domain (``cqt_kernels_real``/``_imag``, ``(n_filters, n_fft // 2 + 1)``) and applied through a boxcar
+    STFT (``wsin``/``wcos``), each optionally trainable; otherwise as :class:`CQT2010v2` (the same transform up to
+    the top kernels' negative-frequency part).
+
+    State: ``lowpass_filter``, ``early_downsample_filter`` (only where nnAudio has it), ``lenghts``, ``wsin``,
+    ``wcos`` ``(n_fft // 2 + 1, 1, n_fft)``, ``cqt_kernels_real``, ``cqt_kernels_imag``.
+    """
+
+    def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12, norm=True,
+                 basis_norm=1, window="hann", pad_mode="reflect", trainable_STFT=False, filter_scale=1,
+                 trainable_CQT=False, output_format="Magnitude", earlydownsample=True, verbose=True, backend=None):
+        super().__init__(backend)
+        lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
+                                  pad_mode, hop_length)
+        self.norm, self.basis_norm = norm, basis_norm
+        self.trainable_STFT, self.trainable_CQT = bool(trainable_STFT), bool(trainable_CQT)
+        args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
+        widths = layout.multirate_widths(*args, earlydownsample)
+        early = layout.early_downsample_factor(*args, earlydownsample) > 1
+        stored = self._init_multirate(basis_norm, earlydownsample, lengths, widths, False, early)
+        n_f = stored[0].shape[0] // 2
+        s_r, s_i, wcos, wsin = _spectral_kernels(stored[0][:n_f], stored[0][n_f:])
+        self.n_fft = wcos.shape[1]
+        self._add_basis("wsin", wsin[:, None, :], self.trainable_STFT)
+        self._add_basis("wcos", wcos[:, None, :], self.trainable_STFT)
+        self._add_basis("cqt_kernels_real", s_r, self.trainable_CQT)
+        self._add_basis("cqt_kernels_imag", s_i, self.trainable_CQT)
+
+    def _group_kernels(self, g, dtype):
+        return self._time_kernels(dtype)
