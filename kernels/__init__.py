@@ -55,7 +55,9 @@ def runs_on(device) -> bool:
 
 
 def _ops():
-    return importlib.import_module(".fourier_ops", __name__)
+    from . import fourier_ops  # a plain import statement: torch.compile traces it (importlib it would not)
+
+    return fourier_ops
 
 
 def resolve_precision(precision: str | None = None) -> str:

@@ -390,11 +390,12 @@ def _pad_fold_kernel(dp_ptr, out_ptr, L, P_len, left, K_LO, K_HI, s_db, s_dp, s_
         else:
             period = L
         for k in range(K_LO, K_HI + 1):
+            shift = tl.full((BLOCK_S,), k, tl.int64) * period  # 64-bit: k·period spans the padded signal
             if k != 0:
-                pos = s + k * period + left
+                pos = s + shift + left
                 acc += tl.load(dp_row + pos * s_dp, mask=s_mask & (pos >= 0) & (pos < P_len), other=0.0)
             if PAD == 2:
-                pos = k * period - s + left
+                pos = shift - s + left
                 ok = s_mask & (s > 0) & (s < L - 1) & (pos >= 0) & (pos < P_len)
                 acc += tl.load(dp_row + pos * s_dp, mask=ok, other=0.0)
     tl.store(out_ptr + b * s_ob + s * s_ol, acc, mask=s_mask)
@@ -471,32 +472,49 @@ def _pow2(n: int, lo: int = 16, hi: int = 128) -> int:
     return max(lo, min(hi, triton.next_power_of_2(max(int(n), 1))))
 
 
-def _blocks(kind: str, **sizes) -> dict:
-    """Tile sizes. Untuned starting points for Hopper (tensor-core friendly, 16-multiples); smaller tiles in the
-    interpreter so the small test shapes exercise several tiles per axis."""
+# Tile sizes per (kernel, precision). Untimed: chosen without a GPU as the largest tensor-core-friendly tiles that
+# compile for sm_90 (triton 3.6 and 3.9) with no register spills (ptxas -v); tf32x3 needs the most registers (it
+# splits both operands). Time them with benchmarks/gpu_fourier.py when a GPU is lent.
+_EXACT = ("exact", "ieee")
+_GPU_BLOCKS = {
+    ("fwd_complex", _EXACT): dict(BLOCK_T=64, BLOCK_F=32, BLOCK_K=32, num_warps=4),
+    ("fwd_complex", None): dict(BLOCK_T=64, BLOCK_F=64, BLOCK_K=32, num_warps=8),
+    ("fwd_power", "ieee"): dict(BLOCK_T=128, BLOCK_F=32, BLOCK_K=32, num_warps=8),
+    ("fwd_power", _EXACT): dict(BLOCK_T=64, BLOCK_F=64, BLOCK_K=16, num_warps=8),
+    ("fwd_power", None): dict(BLOCK_T=64, BLOCK_F=64, BLOCK_K=32, num_warps=8),
+    ("fwd_filterbank", _EXACT): dict(BLOCK_T=32, BLOCK_F=64, BLOCK_K=16, num_warps=8),
+    ("fwd_filterbank", None): dict(BLOCK_T=64, BLOCK_F=32, BLOCK_K=32, num_warps=8),
+    ("epilogue", None): dict(BLOCK_T=64, BLOCK_F=32, BLOCK_K=32, num_warps=8),  # spectrum read from memory
+    ("spec_grad", _EXACT): dict(BLOCK_T=32, BLOCK_F=64, BLOCK_K=32, BLOCK_M=64, num_warps=8),
+    ("spec_grad", None): dict(BLOCK_T=64, BLOCK_F=32, BLOCK_K=32, BLOCK_M=64, num_warps=8),
+    ("ola", _EXACT): dict(BLOCK_Q=64, BLOCK_F=16, num_warps=8),
+    ("ola", None): dict(BLOCK_Q=128, BLOCK_F=16, num_warps=8),
+    ("outer", None): dict(BLOCK_R=64, BLOCK_C=64, BLOCK_T=32, num_warps=8),
+    ("frames", None): dict(BLOCK_T=16, BLOCK_N=128, num_warps=4),
+    ("ola_frames", None): dict(BLOCK_P=512, num_warps=4),
+    ("fold", None): dict(BLOCK_S=1024, num_warps=4),
+}
+_INTERPRET_BLOCKS = {  # small tiles: the test shapes then span several tiles along every axis
+    "fwd": dict(BLOCK_T=16, BLOCK_F=16, BLOCK_K=16, BLOCK_M=16), "spec_grad": dict(BLOCK_T=16, BLOCK_F=16,
+    BLOCK_K=16, BLOCK_M=16), "ola": dict(BLOCK_Q=16, BLOCK_R=16, BLOCK_F=16), "outer": dict(BLOCK_R=16,
+    BLOCK_C=16, BLOCK_T=16), "frames": dict(BLOCK_T=16, BLOCK_N=32), "ola_frames": dict(BLOCK_P=64),
+    "fold": dict(BLOCK_S=64),
+}
+
+
+def _blocks(kind: str, precision: str = "exact", M: int = 0, hop: int = 0) -> dict:
+    """Launch configuration of kernel ``kind`` (``fwd_complex``, ``fwd_power``, ``fwd_filterbank``, ``epilogue``,
+    ``spec_grad``, ``ola``, ``outer``, ``frames``, ``ola_frames``, ``fold``)."""
     if INTERPRET:
-        table = {"fwd": dict(BLOCK_T=16, BLOCK_F=16, BLOCK_K=16, BLOCK_M=16),
-                 "frames": dict(BLOCK_T=16, BLOCK_N=32),
-                 "ola": dict(BLOCK_Q=16, BLOCK_R=16, BLOCK_F=16),
-                 "ola_frames": dict(BLOCK_P=64),
-                 "fold": dict(BLOCK_S=64),
-                 "outer": dict(BLOCK_R=16, BLOCK_C=16, BLOCK_T=16)}
-        return table[kind]
-    if kind == "fwd":
-        m = sizes.get("M", 0)
-        return dict(BLOCK_T=64, BLOCK_F=64, BLOCK_K=32, BLOCK_M=_pow2(m, 16, 128) if m else 16,
-                    num_warps=8 if m else 4, num_stages=2)
-    if kind == "frames":
-        return dict(BLOCK_T=16, BLOCK_N=128, num_warps=4)
+        return dict(_INTERPRET_BLOCKS["fwd" if kind.startswith("fwd") or kind == "epilogue" else kind])
+    cfg = (_GPU_BLOCKS.get((kind, precision)) or _GPU_BLOCKS.get((kind, _EXACT if precision in _EXACT else None))
+           or _GPU_BLOCKS[(kind, None)])
+    cfg = dict(cfg, num_stages=2)
+    if kind.startswith("fwd") or kind == "epilogue":
+        cfg.setdefault("BLOCK_M", _pow2(M, 16, 128) if M else 16)  # one tile of filters: the DFT is not recomputed
     if kind == "ola":
-        return dict(BLOCK_Q=64, BLOCK_R=_pow2(sizes["hop"], 16, 64), BLOCK_F=32, num_warps=4, num_stages=2)
-    if kind == "ola_frames":
-        return dict(BLOCK_P=512, num_warps=4)
-    if kind == "fold":
-        return dict(BLOCK_S=1024, num_warps=4)
-    if kind == "outer":
-        return dict(BLOCK_R=64, BLOCK_C=64, BLOCK_T=32, num_warps=4, num_stages=2)
-    raise KeyError(kind)
+        cfg["BLOCK_R"] = _pow2(hop, 16, 64)
+    return cfg
 
 
 def _sm_count(device: torch.device) -> int:
@@ -506,7 +524,8 @@ def _sm_count(device: torch.device) -> int:
 
 
 def n_frames(length: int, n_fft: int, hop: int, center: bool) -> int:
-    return 1 + (length // hop if center else (length - n_fft) // hop)
+    padded = length + 2 * (n_fft // 2) if center else length  # odd n_fft: one sample less than n_fft of padding
+    return 1 + (padded - n_fft) // hop
 
 
 def _geometry(x: torch.Tensor, n_fft: int, hop: int, center: bool, pad_mode: str):
@@ -529,7 +548,8 @@ def forward(x, wcos, wsin, fbank, hop, center, pad_mode, power, log_scale, amin,
     F, N = wcos.shape
     L, T, left, pad = _geometry(x, N, hop, center, pad_mode)
     M = fbank.shape[0] if epilogue == EPI_FILTERBANK else 0
-    cfg = _blocks("fwd", M=M)
+    kind = "epilogue" if spectrum is not None else ("fwd_complex", "fwd_power", "fwd_filterbank")[epilogue]
+    cfg = _blocks(kind, precision, M=M)
     rows = M if epilogue == EPI_FILTERBANK else F
     out = _empty((B, rows, T), x.device)
     out2 = _empty((B, rows, T), x.device) if epilogue == EPI_COMPLEX else out
@@ -575,7 +595,7 @@ def spectrum_grad(x, wcos, wsin, fbank, g, hop, center, pad_mode, power, want_g,
     F, N = wcos.shape
     L, T, left, pad = _geometry(x, N, hop, center, pad_mode)
     M = fbank.shape[0] if fbank is not None else 0
-    cfg = _blocks("fwd", M=M)
+    cfg = _blocks("spec_grad", precision)
     gre = _empty((B, F, T), x.device) if want_g else None
     gim = _empty((B, F, T), x.device) if want_g else None
     s = _empty((B, F, T), x.device) if want_s else None
@@ -605,7 +625,7 @@ def padded_grad_direct(g_re, g_im, wcos, wsin, hop, precision):
     B, F, T = g_re.shape
     N = wcos.shape[1]
     p_len = (T - 1) * hop + N
-    cfg = _blocks("ola", hop=hop)
+    cfg = _blocks("ola", precision, hop=hop)
     out = _empty((B, p_len), g_re.device)
     n_q = _cdiv(_cdiv(p_len, hop), cfg["BLOCK_Q"])
     _ola_grad_kernel[(B * n_q, _cdiv(hop, cfg["BLOCK_R"]))](
@@ -665,7 +685,7 @@ def outer(g1, g2, x, a, n_cols, hop, center, pad_mode, precision, split=None):
         framed = True
     else:
         L, left, pad, framed = 0, 0, PAD_NONE, False
-    cfg = _blocks("outer")
+    cfg = _blocks("outer", precision)
     n_t = _cdiv(T, cfg["BLOCK_T"])
     total = B * n_t
     tiles = _cdiv(R, cfg["BLOCK_R"]) * _cdiv(C, cfg["BLOCK_C"])
