@@ -76,12 +76,13 @@ def resolve_precision(precision: str | None = None) -> str:
 
 def resolve_engine(engine: str | None, *bases: torch.Tensor) -> str:
     """The engine in force: the argument, else ``$NNAUDIO_FAST_FOURIER_ENGINE``, else ``'auto'``; ``'auto'``
-    becomes ``'direct'`` for trainable bases (their values change every step)."""
+    becomes ``'direct'`` for bases being trained (their values change every step, so checking whether they are
+    still a plain DFT would cost a synchronising pass per step)."""
     name = engine if engine is not None else (os.environ.get(ENGINE_ENV, "").strip() or "auto")
     if name not in ENGINES:
         origin = "engine" if engine is not None else ENGINE_ENV
         raise ValueError(f"{origin}={name!r} is not an engine; use one of {ENGINES}.")
-    if name == "auto" and any(b is not None and b.requires_grad for b in bases):
+    if name == "auto" and torch.is_grad_enabled() and any(b is not None and b.requires_grad for b in bases):
         return "direct"
     return name
 
@@ -126,7 +127,7 @@ def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mod
         return reference.log_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, log, amin)
     _check(x, wcos, wsin, fbank)
     scale = LOG_SCALES[log]
-    precision, engine = resolve_precision(precision), resolve_engine(engine, wcos, wsin, fbank)
+    precision, engine = resolve_precision(precision), resolve_engine(engine, wcos, wsin)
     ops = _ops()
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, wcos, wsin, fbank)):
         y = ops.fourier_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, float(power), 0.0, 1.0,

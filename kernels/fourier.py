@@ -523,6 +523,16 @@ def _sm_count(device: torch.device) -> int:
     return 4
 
 
+def _fill_device(cfg: dict, B: int, T: int, cols: int, device) -> None:
+    """Small problems (batch 1, short clips) have fewer frame tiles than SMs, and each program's work grows with
+    n_fft: halve BLOCK_T (down to 16) until the grid covers the device (fewer registers, so no new spills)."""
+    if INTERPRET:
+        return
+    sms = _sm_count(device)
+    while cfg["BLOCK_T"] > 16 and B * _cdiv(T, cfg["BLOCK_T"]) * cols < sms:
+        cfg["BLOCK_T"] //= 2
+
+
 def n_frames(length: int, n_fft: int, hop: int, center: bool) -> int:
     padded = length + 2 * (n_fft // 2) if center else length  # odd n_fft: one sample less than n_fft of padding
     return 1 + (padded - n_fft) // hop
@@ -559,8 +569,10 @@ def forward(x, wcos, wsin, fbank, hop, center, pad_mode, power, log_scale, amin,
     else:
         spec, s_sb, s_st, s_sf = x, 0, 0, 0
     fb = fbank if epilogue == EPI_FILTERBANK else wcos
+    cols = _cdiv(M, cfg["BLOCK_M"]) if epilogue == EPI_FILTERBANK else _cdiv(F, cfg["BLOCK_F"])
+    _fill_device(cfg, B, T, cols, x.device)
     n_t = _cdiv(T, cfg["BLOCK_T"])
-    grid = (B * n_t, _cdiv(M, cfg["BLOCK_M"]) if epilogue == EPI_FILTERBANK else _cdiv(F, cfg["BLOCK_F"]))
+    grid = (B * n_t, cols)
     _fwd_kernel[grid](
         x, wcos, wsin, spec, fb, out, out2,
         L, T, F, N, M, hop, left, n_t,
@@ -606,6 +618,7 @@ def spectrum_grad(x, wcos, wsin, fbank, g, hop, center, pad_mode, power, want_g,
     else:
         spec, s_sb, s_st, s_sf = x, 0, 0, 0
     fb = fbank if fbank is not None else wcos
+    _fill_device(cfg, B, T, _cdiv(F, cfg["BLOCK_F"]), x.device)
     n_t = _cdiv(T, cfg["BLOCK_T"])
     _spec_grad_kernel[(B * n_t, _cdiv(F, cfg["BLOCK_F"]))](
         x, wcos, wsin, spec, fb, g, gre if want_g else any_out, gim if want_g else any_out, s if want_s else any_out,

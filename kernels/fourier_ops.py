@@ -24,17 +24,26 @@ n_fft 512, 64 × 10 s).
 ``fft`` (only for a plain windowed-DFT basis, ``F = N//2 + 1`` bins ``wcos[k, n] = w[n]·cos(2πkn/N)``; detected from
 the values and cached per tensor version) writes windowed frames with a Triton kernel, runs cuFFT's ``rfft`` (FP32),
 and fuses power, filterbank and log in the Triton epilogue (the complex spectrum is read once, the power spectrum is
-never written). It moves ≈ ``B·T·(8N + 16F)`` bytes, a subset of what torch.stft + abs + pow + matmul move, so it is
-never slower than that pipeline. The input gradient uses ``irfft`` + an overlap-add gather.
+never written). It moves ≈ ``B·T·(8N + 16F)`` bytes with the same cuFFT call, a subset of what torch.stft + abs +
+pow + matmul move, so it should never be slower than that pipeline (to be confirmed by the benchmark). The input
+gradient uses ``irfft`` + an overlap-add gather.
 
 ``auto`` uses ``fft`` when the basis is a plain DFT, not trainable, ``n_fft >= FFT_MIN_N_FFT[precision]`` and the
-problem has at least ``FFT_MIN_FRAMES`` frames (below that, one fused launch beats three). The table comes from the
-floors in the notes (direct 3×TF32 / TF32 / bf16 throughput against the torch pipeline's bytes); it has NOT been
-measured yet. To tune on a GPU, run ``python benchmarks/gpu_fourier.py --out DIR --engines`` which times both
-engines per (n_fft, batch, precision) and prints the crossover; then edit the two constants below. Also to measure:
-the ``_blocks`` tile sizes in :mod:`~nnaudio_fast.kernels.fourier` (BLOCK_T/F/K/M, warps, stages), the split count
-of ``_outer_kernel`` and whether an fp16×3 split (scaled) beats tf32x3 for the exact mode. The env var
+problem has at least ``FFT_MIN_FRAMES`` frames. The table comes from the floors in the notes (direct 3×TF32 / TF32 /
+bf16 throughput against the torch pipeline's bytes); it has NOT been measured yet. The environment variable
 ``NNAUDIO_FAST_FOURIER_ENGINE`` (auto/direct/fft) overrides the choice.
+
+To measure when a GPU is lent
+-----------------------------
+1. ``python -m pytest -q tests`` on the GPU: ``tests/test_triton.py`` then runs natively (no interpreter), where
+   the tf32/bf16 bounds become real measurements.
+2. ``python benchmarks/gpu_fourier.py --out benchmarks/results/<gpu>``: fused vs reference vs torch.stft+mel vs
+   torchaudio vs nnAudio, forward and forward+backward, with each mode's error against float64.
+3. ``--engines`` (add ``--batches 1,16,64``): direct vs cuFFT per (n_fft, batch, precision); set
+   ``FFT_MIN_N_FFT`` / ``FFT_MIN_FRAMES`` below from the printed crossover.
+4. Tile sizes ``_GPU_BLOCKS`` in :mod:`~nnaudio_fast.kernels.fourier` (chosen only for zero register spills),
+   ``num_stages`` 2 vs 3, the split count of ``_outer_kernel``, and whether 'ieee' or an fp16×3 split (operands
+   scaled by a power of two) beats ``tf32x3`` for the exact mode.
 """
 
 import collections
@@ -49,8 +58,10 @@ from . import fourier as K
 #: Smallest n_fft for which ``auto`` computes a plain-DFT basis with cuFFT, per precision mode (from the floors in
 #: the notes; tune with benchmarks/gpu_fourier.py --engines).
 FFT_MIN_N_FFT = {"ieee": 256, "exact": 512, "tf32": 2048, "bf16": 4096}
-#: Below this many frames (batch × frames) everything is launch latency and the single fused launch wins.
-FFT_MIN_FRAMES = 2048
+#: Minimum batch × frames for ``auto`` to pick cuFFT. 0: n_fft alone decides. Even at batch 1 the direct DFT's
+#: per-program work grows as n_fft² while the three cuFFT-engine launches cost a few µs, so no frame threshold is
+#: set until the batch-1 crossover is measured (benchmarks/gpu_fourier.py --engines --batches 1).
+FFT_MIN_FRAMES = 0
 
 _WINDOW_CACHE: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()
 _WINDOW_CACHE_SIZE = 8

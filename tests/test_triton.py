@@ -292,11 +292,15 @@ def test_dft_window_detection_and_engine_table(monkeypatch):
     # auto: plain DFT, large enough n_fft and enough frames → fft; otherwise direct
     big = _fourier(OPS.FFT_MIN_N_FFT["exact"])
     assert OPS._fft_window("auto", *big, "exact", OPS.FFT_MIN_FRAMES) is not None
-    assert OPS._fft_window("auto", *big, "exact", OPS.FFT_MIN_FRAMES - 1) is None
+    assert OPS._fft_window("auto", *_fourier(OPS.FFT_MIN_N_FFT["exact"] - 2), "exact", 10 ** 6) is None
     assert OPS._fft_window("auto", *big, "bf16", OPS.FFT_MIN_FRAMES) is None
+    monkeypatch.setattr(OPS, "FFT_MIN_FRAMES", 100)
+    assert OPS._fft_window("auto", *big, "exact", 99) is None
     assert OPS._fft_window("direct", *big, "exact", 10 ** 6) is None
     # trainable bases stay on the direct engine; the env var overrides; bad names are rejected
     assert KB.resolve_engine(None, wc.clone().requires_grad_(), ws) == "direct"
+    with torch.no_grad():  # inference with a trainable layer: the values decide
+        assert KB.resolve_engine(None, wc.clone().requires_grad_(), ws) == "auto"
     monkeypatch.setenv(KB.ENGINE_ENV, "fft")
     assert KB.resolve_engine(None, wc, ws) == "fft"
     monkeypatch.setenv(KB.ENGINE_ENV, "cufft")
@@ -320,7 +324,7 @@ def test_dispatch_routing(monkeypatch):
         assert dispatch.select("stft", "cpu") is not KB.stft  # auto on the CPU never picks the interpreter
 
 
-def test_import_without_triton_is_quiet_and_cheap():
+def test_import_and_auto_dispatch_work_without_triton():
     code = (
         "import sys, time; sys.modules['triton'] = None; t = time.time()\n"
         "import nnaudio_fast as nf, torch\n"
@@ -375,6 +379,16 @@ def test_opcheck_custom_ops(rng):
     args_spec = (x.clone().requires_grad_(), wc, ws, fb.clone().requires_grad_(), 8, True, "reflect", 2.0, 0.0, 1.0,
                  "exact", "direct")
     torch.library.opcheck(torch.ops.nnaudio_fast.fourier_spectrogram.default, args_spec)
+    # the backward ops (no autograd of their own: they are only called inside backward)
+    T = K.n_frames(70, 32, 8, True)
+    g_re, g_im = (noise(rng, 2, 17, T, dtype=torch.float32).to(DEV) for _ in range(2))
+    g_mel = noise(rng, 2, 6, T, dtype=torch.float32).to(DEV)
+    ops = torch.ops.nnaudio_fast
+    torch.library.opcheck(ops.fourier_spectrum_grad.default,
+                          (x, wc, ws, fb, g_mel, 8, True, "reflect", 2.0, True, True, "exact", "direct"))
+    torch.library.opcheck(ops.fourier_input_grad.default, (g_re, g_im, wc, ws, 70, 8, True, "reflect", "exact", "fft"))
+    torch.library.opcheck(ops.fourier_basis_grad.default, (x, g_re, g_im, 32, 8, True, "reflect", "exact"))
+    torch.library.opcheck(ops.fourier_filterbank_grad.default, (g_mel, g_re, "exact"))
 
 
 def test_torch_compile_fullgraph(rng):

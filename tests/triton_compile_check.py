@@ -62,6 +62,10 @@ def _variants():
         yield f"ola {prec}", K._ola_grad_kernel, dict(PREC=dot, EMULATE_BF16=False), K._blocks("ola", prec, hop=128), {}
         cx = dict(PAD=K.PAD_REFLECT, FRAMED=True, TWO=True, PREC=dot, EMULATE_BF16=False)
         yield f"outer {prec}", K._outer_kernel, cx, K._blocks("outer", prec), {}
+    cx = dict(PAD=K.PAD_REFLECT, SOURCE=K.SOURCE_FRAMES, EPI=K.EPI_FILTERBANK, POWER_MODE=0, LOG=False,
+              PREC="tf32x3", EMULATE_BF16=False)
+    yield "fwd_filterbank exact, small-problem tile", K._fwd_kernel, cx, dict(K._blocks("fwd_filterbank", M=80),
+                                                                              BLOCK_T=16), {}
     cx = dict(PAD=K.PAD_CIRCULAR, SOURCE=K.SOURCE_FRAMES, EPI=K.EPI_POWER, POWER_MODE=2, LOG=False, PREC="tf32x3",
               EMULATE_BF16=False)
     yield "fwd fp16 waveform, int64 lengths", K._fwd_kernel, cx, K._blocks("fwd_power"), dict(x_dtype="*fp16",
