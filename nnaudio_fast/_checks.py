@@ -25,6 +25,20 @@ def choice(name: str, value, options) -> str:
     return value
 
 
+#: ``precision=`` values: the fast backends' matmul precision (None follows torch.get_float32_matmul_precision()).
+PRECISIONS = (None, "exact", "ieee", "tf32", "bf16", "highest", "high", "medium")
+
+
+def precision(value):
+    if value not in PRECISIONS:
+        raise ValueError(
+            f"precision={value!r} is not supported; use None (follow torch.get_float32_matmul_precision()), "
+            "'exact' (FP32-class, 3xTF32 on tensor cores), 'ieee' (FP32 FMA), 'tf32' or 'bf16' (fast, ~1e-3 and "
+            "~1e-2 relative error), or torch's names 'highest', 'high', 'medium'."
+        )
+    return value
+
+
 def compute_dtype(x: torch.Tensor, name: str = "waveform") -> torch.dtype:
     """float64 stays float64; float32, float16 and bfloat16 compute (and return) in float32."""
     if not isinstance(x, torch.Tensor):

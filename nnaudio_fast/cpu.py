@@ -88,6 +88,13 @@ def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: s
     return spec if fbank is None else torch.matmul(fbank, spec)
 
 
+def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log: str,
+                    amin: float, dft_window=None):
+    """:func:`nnaudio_fast.reference.log_spectrogram` on top of :func:`spectrogram`."""
+    spec = spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, dft_window)
+    return reference.LOG_SCALES[log] * torch.log(torch.clamp(spec, min=amin))
+
+
 def build_info() -> dict:
     """Whether the C++ extension is built, and with what."""
     if _ext is None:

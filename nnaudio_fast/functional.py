@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from . import _checks, bases, dispatch
-from .reference import canonical_pad_mode, magnitude, phase
+from .reference import LOG_SCALES, canonical_pad_mode, magnitude, phase
 
 __all__ = [
     "stft",
@@ -89,6 +89,15 @@ def _defaults(n_fft, hop_length, win_length):
     return n_fft, hop_length, win_length
 
 
+def _op(name: str, device: torch.device, backend: str | None, precision: str | None):
+    """The backend's ``name`` op; ``precision`` goes to ops that declare ``takes_precision`` (the fast backends),
+    the reference computes as torch's matmul settings say."""
+    fn = dispatch.select(name, device, backend)
+    if precision is not None and getattr(fn, "takes_precision", False):
+        return functools.partial(fn, precision=precision)
+    return fn
+
+
 def _format(re: torch.Tensor, im: torch.Tensor, output_format: str) -> torch.Tensor:
     _checks.choice("output_format", output_format, OUTPUT_FORMATS)
     if output_format == "Complex":
@@ -121,6 +130,7 @@ def stft_from_kernels(
     pad_mode: str = "reflect",
     backend: str | None = None,
     dft_window: torch.Tensor | None = None,
+    precision: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """STFT with given (possibly trainable) analysis kernels.
 
@@ -129,7 +139,7 @@ def stft_from_kernels(
     waveform : Tensor, shape ``(..., time)``
     wcos, wsin : Tensor, shape ``(freq_bins, n_fft)``
         Windowed cosine and sine kernels (:func:`nnaudio_fast.bases.fourier_kernels`).
-    hop_length, center, pad_mode, backend
+    hop_length, center, pad_mode, backend, precision
         As in :func:`stft`.
     dft_window : Tensor ``(n_fft,)``, optional
         Certifies that the kernels are exactly the one-sided DFT kernels windowed by this window (as
@@ -147,8 +157,8 @@ def stft_from_kernels(
     x, lead, (wcos, wsin, dft_window), pad_mode = _prepare(
         waveform, (wcos, wsin, dft_window), wcos.shape[-1], hop_length, center, pad_mode
     )
-    fn = dispatch.select("stft", x.device, backend)
-    re, im = fn(x, wcos, wsin, hop_length, center, pad_mode, dft_window)
+    _checks.precision(precision)
+    re, im = _op("stft", x.device, backend, precision)(x, wcos, wsin, hop_length, center, pad_mode, dft_window)
     return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
 
 
@@ -163,14 +173,24 @@ def spectrogram_from_kernels(
     power: float = 2.0,
     backend: str | None = None,
     dft_window: torch.Tensor | None = None,
+    log: str | None = None,
+    amin: float = 1e-10,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """``fbank @ |STFT(waveform)|^power`` with given kernels: shape ``(..., n_filters, n_frames)``.
 
     ``fbank`` is ``(n_filters, freq_bins)`` (mel, gammatone, ...) or ``None`` for the plain power spectrogram.
     ``dft_window``: as in :func:`stft_from_kernels`.
     Backends may fuse the whole chain (the linear spectrogram never reaches memory).
+    ``log``: ``None``, ``'log'`` (natural), ``'log10'`` or ``'db'`` (``10·log10``) of ``max(S, amin)``, fused
+    where the backend can (e.g. Whisper's features are ``log='log10'``, ``amin=1e-10`` before its clipping).
+    ``precision``: see :func:`stft`.
     """
     power = _checks.positive_float("power", power)
+    _checks.precision(precision)
+    if log is not None:
+        _checks.choice("log", log, tuple(LOG_SCALES))
+        amin = _checks.positive_float("amin", amin)
     if fbank is not None and (fbank.dim() != 2 or fbank.shape[1] != wcos.shape[0]):
         raise ValueError(
             f"fbank has shape {tuple(fbank.shape)} but the STFT has {wcos.shape[0]} frequency bins; "
@@ -179,8 +199,12 @@ def spectrogram_from_kernels(
     x, lead, (wcos, wsin, fbank, dft_window), pad_mode = _prepare(
         waveform, (wcos, wsin, fbank, dft_window), wcos.shape[-1], hop_length, center, pad_mode
     )
-    fn = dispatch.select("spectrogram", x.device, backend)
-    out = fn(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, dft_window)
+    if log is None:
+        out = _op("spectrogram", x.device, backend, precision)(x, wcos, wsin, fbank, hop_length, center, pad_mode,
+                                                               power, dft_window)
+    else:
+        out = _op("log_spectrogram", x.device, backend, precision)(x, wcos, wsin, fbank, hop_length, center,
+                                                                   pad_mode, power, log, amin, dft_window)
     return out.reshape(lead + out.shape[1:])
 
 
@@ -263,6 +287,7 @@ def stft(
     fmax: float = 6000.0,
     sr: float = 22050,
     backend: str | None = None,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """Short-time Fourier transform of ``(..., time)`` signals.
 
@@ -293,6 +318,10 @@ def stft(
         one-sided DFT, ``n_fft // 2 + 1`` bins.
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
+    precision : {None, 'exact', 'ieee', 'tf32', 'bf16'}, optional
+        Matmul precision of the fast (Triton) backend: ``None`` follows ``torch.get_float32_matmul_precision()``
+        ('highest' → 'exact', 'high' → 'tf32', 'medium' → 'bf16'). 'exact' and 'ieee' are FP32-class (≤ 1e-5
+        relative error), 'tf32' ≈ 1e-3, 'bf16' ≈ 1e-2. The reference backend ignores it.
 
     Returns
     -------
@@ -310,7 +339,11 @@ def stft(
     )
     plain_dft = freq_scale == "no" and wcos.shape[0] == n_fft // 2 + 1
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, waveform.device) if plain_dft else None
-    re, im = stft_from_kernels(waveform, wcos, wsin, hop_length, center, pad_mode, backend, win)
+    if output_format == "Magnitude":  # the fused |X| epilogue: half the bytes of (re, im)
+        return spectrogram_from_kernels(waveform, wcos, wsin, None, hop_length, center, pad_mode, 1.0, backend,
+                                        dft_window=win, precision=precision)
+    re, im = stft_from_kernels(waveform, wcos, wsin, hop_length, center, pad_mode, backend, dft_window=win,
+                               precision=precision)
     return _format(re, im, output_format)
 
 
@@ -362,13 +395,14 @@ def _split_complex(spec: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _filterbank_spectrogram(waveform, fbank_builder, fbank_args, n_fft, hop_length, win_length, window, center,
-                            pad_mode, power, backend):
+                            pad_mode, power, backend, precision=None):
     n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
     dtype = _checks.compute_dtype(waveform)
     wcos, wsin = _basis(bases.fourier_kernels, (n_fft, win_length, None, window), dtype, waveform.device)
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, waveform.device)
     fbank = _basis(fbank_builder, fbank_args, dtype, waveform.device)
-    return spectrogram_from_kernels(waveform, wcos, wsin, fbank, hop_length, center, pad_mode, power, backend, win)
+    return spectrogram_from_kernels(waveform, wcos, wsin, fbank, hop_length, center, pad_mode, power, backend,
+                                    dft_window=win, precision=precision)
 
 
 def mel_spectrogram(
@@ -387,6 +421,7 @@ def mel_spectrogram(
     fmax: float | None = None,
     norm=1,
     backend: str | None = None,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """Mel spectrogram ``M @ |STFT(x)|^power`` of ``(..., time)`` signals: shape ``(..., n_mels, n_frames)``.
 
@@ -398,7 +433,7 @@ def mel_spectrogram(
     n_mels = _checks.positive_int("n_mels", n_mels)
     return _filterbank_spectrogram(
         waveform, bases.mel_filterbank, (sr, n_fft, n_mels, fmin, fmax, htk, norm), n_fft, hop_length, win_length,
-        window, center, pad_mode, power, backend,
+        window, center, pad_mode, power, backend, precision,
     )
 
 
@@ -416,6 +451,7 @@ def gammatonegram(
     fmin: float = 0.0,
     fmax: float | None = None,
     backend: str | None = None,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """Gammatone spectrogram ``G @ |STFT(x)|^power``: shape ``(..., n_bins, n_frames)``.
 
@@ -426,7 +462,7 @@ def gammatonegram(
     n_bins = _checks.positive_int("n_bins", n_bins)
     return _filterbank_spectrogram(
         waveform, bases.gammatone_filterbank, (sr, n_fft, n_bins, fmin, fmax), n_fft, hop_length, win_length,
-        window, center, pad_mode, power, backend,
+        window, center, pad_mode, power, backend, precision,
     )
 
 
@@ -471,6 +507,7 @@ def mfcc(
     fmax: float | None = None,
     mel_norm=1,
     backend: str | None = None,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """MFCC: DCT-II of the dB mel spectrogram, first ``n_mfcc`` coefficients: shape ``(..., n_mfcc, n_frames)``.
 
@@ -480,7 +517,7 @@ def mfcc(
     if n_mfcc > n_mels:
         raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}.")
     mel = mel_spectrogram(waveform, sr, n_fft, win_length, n_mels, hop_length, window, center, pad_mode, power, htk,
-                          fmin, fmax, mel_norm, backend)
+                          fmin, fmax, mel_norm, backend, precision)
     db = power_to_db(mel, ref, amin, top_db)
     dct = _basis(bases.dct_matrix, (n_mels, dct_norm), db.dtype, db.device)[:n_mfcc]
     return torch.matmul(dct, db)

@@ -11,6 +11,8 @@ run in TF32 by default (``torch.backends.cudnn.allow_tf32``), whereas matmul fol
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -121,6 +123,18 @@ def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: s
     re, im = stft(x, wcos, wsin, hop_length, center, pad_mode)
     spec = power_spectrum(re, im, power)
     return spec if fbank is None else torch.matmul(fbank, spec)
+
+
+#: ``log`` argument of :func:`log_spectrogram` → the factor ``c`` of ``c·ln max(S, amin)``.
+LOG_SCALES = {"log": 1.0, "log10": 1.0 / math.log(10.0), "db": 10.0 / math.log(10.0)}
+
+
+def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log: str,
+                    amin: float, dft_window=None):
+    """``c·ln max(spectrogram(...), amin)``: natural log (``log='log'``), ``'log10'``, or decibels (``'db'``,
+    ``10·log10``; :func:`nnaudio_fast.functional.power_to_db` without ``ref`` and ``top_db``)."""
+    spec = spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power)
+    return LOG_SCALES[log] * torch.log(torch.clamp(spec, min=amin))
 
 
 def overlap_add(frames_: torch.Tensor, hop_length: int) -> torch.Tensor:

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import _checks
+
 
 class BasisModule(nn.Module):
     """A layer whose bases are float32 buffers/parameters (so nnAudio checkpoints load) with exact float64 twins.
@@ -19,9 +21,10 @@ class BasisModule(nn.Module):
     are used, cast to the input's dtype.
     """
 
-    def __init__(self, backend: str | None = None):
+    def __init__(self, backend: str | None = None, precision: str | None = None):
         super().__init__()
         self.backend = backend
+        self.precision = _checks.precision(precision)
         self._exact: dict[str, torch.Tensor] = {}
         self._exact_on_device: dict[tuple, torch.Tensor] = {}
         self._pristine_cache: dict[str, tuple] = {}

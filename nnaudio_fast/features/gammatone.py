@@ -36,14 +36,15 @@ class Gammatonegram(BasisModule):
         trainable_STFT=False,
         verbose=True,
         backend=None,
+        precision=None,
         **kwargs,
     ):
-        super().__init__(backend)
+        super().__init__(backend, precision)
         self.power = _checks.positive_float("power", power)
         self.trainable_bins, self.trainable_STFT = bool(trainable_bins), bool(trainable_STFT)
         self.stft = STFT(n_fft=n_fft, win_length=win_length, freq_bins=None, hop_length=hop_length, window=window,
                          freq_scale="no", center=center, pad_mode=pad_mode, sr=sr, trainable=trainable_STFT,
-                         output_format="Magnitude", backend=backend, **kwargs)
+                         output_format="Magnitude", backend=backend, precision=precision, **kwargs)
         self.n_fft, self.stride, self.center, self.pad_mode = n_fft, self.stft.stride, center, pad_mode
         self._add_basis("gammatone_basis", bases.gammatone_filterbank(sr, n_fft, n_bins, fmin, fmax),
                         self.trainable_bins)
@@ -55,7 +56,7 @@ class Gammatonegram(BasisModule):
         wcos, wsin, window = self.stft._kernels(dtype)
         return functional.spectrogram_from_kernels(
             x, wcos, wsin, self._basis("gammatone_basis", dtype), self.stride, self.center, self.pad_mode,
-            self.power, self.backend, window,
+            self.power, self.backend, dft_window=window, precision=self.precision,
         )
 
     def extra_repr(self) -> str:

@@ -35,6 +35,8 @@ class MelSpectrogram(BasisModule):
         Accepted for compatibility; nothing is printed.
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
+    precision : {None, 'exact', 'ieee', 'tf32', 'bf16'}, optional
+        Matmul precision of the fast backend (see :func:`nnaudio_fast.functional.stft`).
     **kwargs
         Passed to the inner :class:`~nnaudio_fast.STFT` (as nnAudio does).
 
@@ -60,14 +62,15 @@ class MelSpectrogram(BasisModule):
         trainable_STFT=False,
         verbose=True,
         backend=None,
+        precision=None,
         **kwargs,
     ):
-        super().__init__(backend)
+        super().__init__(backend, precision)
         self.power = _checks.positive_float("power", power)
         self.trainable_mel, self.trainable_STFT = bool(trainable_mel), bool(trainable_STFT)
         self.stft = STFT(n_fft=n_fft, win_length=win_length, freq_bins=None, hop_length=hop_length, window=window,
                          freq_scale="no", center=center, pad_mode=pad_mode, sr=sr, trainable=trainable_STFT,
-                         output_format="Magnitude", backend=backend, **kwargs)
+                         output_format="Magnitude", backend=backend, precision=precision, **kwargs)
         self.n_fft, self.stride, self.center, self.pad_mode = n_fft, self.stft.stride, center, pad_mode
         self._add_basis("mel_basis", bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), self.trainable_mel)
 
@@ -78,7 +81,7 @@ class MelSpectrogram(BasisModule):
         wcos, wsin, window = self.stft._kernels(dtype)
         return functional.spectrogram_from_kernels(
             x, wcos, wsin, self._basis("mel_basis", dtype), self.stride, self.center, self.pad_mode, self.power,
-            self.backend, window,
+            self.backend, dft_window=window, precision=self.precision,
         )
 
     def extra_repr(self) -> str:

@@ -84,6 +84,8 @@ class STFT(BasisModule):
         Accepted for nnAudio compatibility; nothing is printed.
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
+    precision : {None, 'exact', 'ieee', 'tf32', 'bf16'}, optional
+        Matmul precision of the fast backend (see :func:`nnaudio_fast.functional.stft`).
 
     State: ``wsin``, ``wcos`` ``(freq_bins, 1, n_fft)``, ``window_mask`` ``(1, n_fft, 1)``, and with ``iSTFT=True``
     ``kernel_sin_inv``, ``kernel_cos_inv`` ``(n_fft, 1, n_fft, 1)``, as in nnAudio.
@@ -107,8 +109,9 @@ class STFT(BasisModule):
         output_format="Complex",
         verbose=True,
         backend=None,
+        precision=None,
     ):
-        super().__init__(backend)
+        super().__init__(backend, precision)
         n_fft, hop_length, win_length = functional._defaults(n_fft, hop_length, win_length)
         self.n_fft, self.win_length, self.stride = n_fft, win_length, hop_length
         self.center = bool(center)
@@ -147,8 +150,11 @@ class STFT(BasisModule):
         _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
         x = _checks.module_input(x)
         wcos, wsin, window = self._kernels(_checks.compute_dtype(x))
+        if output_format == "Magnitude":  # the fused |X| epilogue
+            return functional.spectrogram_from_kernels(x, wcos, wsin, None, self.stride, self.center, self.pad_mode,
+                                                       1.0, self.backend, dft_window=window, precision=self.precision)
         re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend,
-                                              window)
+                                              dft_window=window, precision=self.precision)
         return functional._format(re, im, output_format)
 
     def inverse(self, X, onesided=None, length=None, refresh_win=True):

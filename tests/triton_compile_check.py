@@ -1,0 +1,120 @@
+"""Compile the Triton kernels for a CUDA target without a GPU (frontend, MLIR, LLVM and ptxas all run on the CPU).
+
+Triton's interpreter, which the CPU tests use, accepts programs the compiler rejects; this compiles every kernel
+in the launch configurations the launchers use (:func:`nnaudio_fast.kernels.fourier._blocks`), for each
+precision, padding mode and epilogue, and reports registers and spill stores from ``ptxas -v``. Run as a script
+with ``TRITON_INTERPRET`` unset (``tests/test_triton.py`` does); prints one JSON object per variant.
+
+    python tests/triton_compile_check.py [--arch 90]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+
+from nnaudio_fast.kernels import fourier as K
+
+FLOATS = {"power", "log_scale", "amin"}
+
+
+def _signature(fn, constexprs, x_dtype="*fp32", wide=False):
+    sig = {}
+    for name in inspect.signature(fn.fn).parameters:
+        if name in constexprs:
+            sig[name] = "constexpr"
+        elif name.endswith("_ptr"):
+            sig[name] = x_dtype if name == "x_ptr" else "*fp32"
+        elif name in FLOATS:
+            sig[name] = "fp32"
+        else:  # lengths and strides: 64-bit values exercise the int64 paths (inputs beyond 2^31 samples)
+            sig[name] = "i64" if wide and name in ("L", "s_xb", "P_len", "s_ob", "s_db") else "i32"
+    return sig
+
+
+def _variants():
+    for prec in ("exact", "ieee", "tf32", "bf16"):
+        dot = K.DOT_PRECISION[prec]
+        for epi, kind in ((K.EPI_COMPLEX, "fwd_complex"), (K.EPI_POWER, "fwd_power"),
+                          (K.EPI_FILTERBANK, "fwd_filterbank")):
+            for pad in ((K.PAD_REFLECT, K.PAD_CONSTANT) if prec == "exact" else (K.PAD_REFLECT,)):
+                cfg = K._blocks(kind, prec, M=128)
+                cx = dict(PAD=pad, SOURCE=K.SOURCE_FRAMES, EPI=epi, POWER_MODE=0, LOG=epi == K.EPI_FILTERBANK,
+                          PREC=dot, EMULATE_BF16=False)
+                yield f"fwd {kind} {prec} pad{pad}", K._fwd_kernel, cx, cfg, {}
+        cfg = K._blocks("epilogue", prec, M=80)
+        cx = dict(PAD=K.PAD_REFLECT, SOURCE=K.SOURCE_SPECTRUM, EPI=K.EPI_FILTERBANK, POWER_MODE=1, LOG=True,
+                  PREC=dot, EMULATE_BF16=False)
+        yield f"epilogue {prec}", K._fwd_kernel, cx, cfg, {}
+        cx = dict(PAD=K.PAD_REFLECT, SOURCE=K.SOURCE_FRAMES, HAS_FB=True, POWER_MODE=0, WANT_G=True, WANT_S=True,
+                  PREC=dot, EMULATE_BF16=False)
+        yield f"spec_grad {prec}", K._spec_grad_kernel, cx, K._blocks("spec_grad", prec), {}
+        yield f"ola {prec}", K._ola_grad_kernel, dict(PREC=dot, EMULATE_BF16=False), K._blocks("ola", prec, hop=128), {}
+        cx = dict(PAD=K.PAD_REFLECT, FRAMED=True, TWO=True, PREC=dot, EMULATE_BF16=False)
+        yield f"outer {prec}", K._outer_kernel, cx, K._blocks("outer", prec), {}
+    cx = dict(PAD=K.PAD_REFLECT, SOURCE=K.SOURCE_FRAMES, EPI=K.EPI_FILTERBANK, POWER_MODE=0, LOG=False,
+              PREC="tf32x3", EMULATE_BF16=False)
+    yield "fwd_filterbank exact, small-problem tile", K._fwd_kernel, cx, dict(K._blocks("fwd_filterbank", M=80),
+                                                                              BLOCK_T=16), {}
+    cx = dict(PAD=K.PAD_CIRCULAR, SOURCE=K.SOURCE_FRAMES, EPI=K.EPI_POWER, POWER_MODE=2, LOG=False, PREC="tf32x3",
+              EMULATE_BF16=False)
+    yield "fwd fp16 waveform, int64 lengths", K._fwd_kernel, cx, K._blocks("fwd_power"), dict(x_dtype="*fp16",
+                                                                                             wide=True)
+    yield "outer unframed", K._outer_kernel, dict(PAD=0, FRAMED=False, TWO=False, PREC="tf32x3", EMULATE_BF16=False), \
+        K._blocks("outer"), {}
+    yield "frames", K._frames_kernel, dict(PAD=K.PAD_REFLECT), K._blocks("frames"), dict(x_dtype="*bf16")
+    yield "ola_frames", K._ola_frames_kernel, {}, K._blocks("ola_frames"), dict(wide=True)
+    for pad in (K.PAD_NONE, K.PAD_REFLECT, K.PAD_CIRCULAR):
+        yield f"fold pad{pad}", K._pad_fold_kernel, dict(PAD=pad), K._blocks("fold"), dict(wide=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", type=int, default=90, help="CUDA compute capability, e.g. 80 or 90")
+    args = parser.parse_args(argv)
+    if K.INTERPRET:
+        print("unset TRITON_INTERPRET: this compiles for a GPU", file=sys.stderr)
+        return 2
+    from triton.backends.nvidia.compiler import get_ptxas  # the ptxas triton itself uses for this arch
+
+    ptxas = get_ptxas(args.arch).path
+    failed = 0
+    for name, fn, constexprs, cfg, sig_kw in _variants():
+        cfg = dict(cfg)
+        options = {k: cfg.pop(k) for k in ("num_warps", "num_stages") if k in cfg}
+        constexprs = dict(constexprs, **{k: v for k, v in cfg.items() if k in inspect.signature(fn.fn).parameters})
+        record = {"kernel": name, "triton": triton.__version__, "arch": args.arch, **options,
+                  **{k: v for k, v in constexprs.items() if k.startswith("BLOCK")}}
+        try:
+            src = ASTSource(fn=fn, signature=_signature(fn, constexprs, **sig_kw), constexprs=constexprs)
+            compiled = triton.compile(src, target=GPUTarget("cuda", args.arch, 32), options=options)
+            with tempfile.NamedTemporaryFile("w", suffix=".ptx", delete=False) as f:
+                f.write(compiled.asm["ptx"])
+            arch = f"sm_{args.arch}a" if args.arch >= 90 else f"sm_{args.arch}"
+            out = subprocess.run([ptxas, "-v", "--gpu-name", arch, f.name, "-o", os.devnull],
+                                 capture_output=True, text=True)
+            if out.returncode:
+                raise RuntimeError(f"ptxas failed: {out.stderr.strip()}")
+            os.unlink(f.name)
+            record["registers"] = int(re.search(r"Used (\d+) registers", out.stderr).group(1))
+            record["spill_stores"] = int(re.search(r"(\d+) bytes spill stores", out.stderr).group(1))
+            record["shared_bytes"] = compiled.metadata.shared
+        except Exception as exc:  # report every failure, not only the first
+            failed += 1
+            record["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        print(json.dumps(record), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
