@@ -17,7 +17,7 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     with open(tmp_path / "results.csv") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     rows = list(csv.DictReader(lines))
-    from benchmarks import cases, peers
+    from benchmarks import cases
 
     expected_cases = {c.label for c in cases.quick_cases("cpu")}
     assert {r["case"] for r in rows} == expected_cases

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from .. import _checks, bases, functional
-from ._base import BasisModule
-from .stft import STFT
+from .. import bases
+from ._filterbank import FilterbankSpectrogram
 
 
-class Gammatonegram(BasisModule):
+class Gammatonegram(FilterbankSpectrogram):
     """Gammatone spectrogram: ``gammatone_basis @ |STFT(x)|^power``, output ``(batch, n_bins, frames)``.
 
     The filterbank is :func:`nnaudio_fast.bases.gammatone_filterbank` (Slaney's fourth-order gammatone, ERB-spaced
@@ -16,6 +15,8 @@ class Gammatonegram(BasisModule):
 
     State: ``stft.wsin``, ``stft.wcos``, ``stft.window_mask``, ``gammatone_basis`` ``(n_bins, n_fft // 2 + 1)``.
     """
+
+    FBANK = "gammatone_basis"
 
     def __init__(
         self,
@@ -39,25 +40,7 @@ class Gammatonegram(BasisModule):
         precision=None,
         **kwargs,
     ):
-        super().__init__(backend, precision)
-        self.power = _checks.positive_float("power", power)
-        self.trainable_bins, self.trainable_STFT = bool(trainable_bins), bool(trainable_STFT)
-        self.stft = STFT(n_fft=n_fft, win_length=win_length, freq_bins=None, hop_length=hop_length, window=window,
-                         freq_scale="no", center=center, pad_mode=pad_mode, sr=sr, trainable=trainable_STFT,
-                         output_format="Magnitude", backend=backend, precision=precision, **kwargs)
-        self.n_fft, self.stride, self.center, self.pad_mode = n_fft, self.stft.stride, center, pad_mode
-        self._add_basis("gammatone_basis", bases.gammatone_filterbank(sr, n_fft, n_bins, fmin, fmax),
-                        self.trainable_bins)
-
-    def forward(self, x):
-        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_bins, frames)``."""
-        x = _checks.module_input(x)
-        dtype = _checks.compute_dtype(x)
-        wcos, wsin, window = self.stft._kernels(dtype)
-        return functional.spectrogram_from_kernels(
-            x, wcos, wsin, self._basis("gammatone_basis", dtype), self.stride, self.center, self.pad_mode,
-            self.power, self.backend, dft_window=window, precision=self.precision,
-        )
-
-    def extra_repr(self) -> str:
-        return f"gammatone_basis={tuple(self.gammatone_basis.shape)}, power={self.power}"
+        super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
+                         bases.gammatone_filterbank(sr, n_fft, n_bins, fmin, fmax), trainable_bins, trainable_STFT,
+                         backend, precision, kwargs)
+        self.trainable_bins = bool(trainable_bins)

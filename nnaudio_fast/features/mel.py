@@ -6,10 +6,10 @@ import torch
 
 from .. import _checks, bases, functional
 from ._base import BasisModule
-from .stft import STFT
+from ._filterbank import FilterbankSpectrogram
 
 
-class MelSpectrogram(BasisModule):
+class MelSpectrogram(FilterbankSpectrogram):
     """Mel spectrogram layer: ``mel_basis @ |STFT(x)|^power``, output ``(batch, n_mels, frames)``.
 
     Parameters
@@ -43,6 +43,8 @@ class MelSpectrogram(BasisModule):
     State: ``stft.wsin``, ``stft.wcos``, ``stft.window_mask``, ``mel_basis`` ``(n_mels, n_fft // 2 + 1)``.
     """
 
+    FBANK = "mel_basis"
+
     def __init__(
         self,
         sr=22050,
@@ -65,27 +67,10 @@ class MelSpectrogram(BasisModule):
         precision=None,
         **kwargs,
     ):
-        super().__init__(backend, precision)
-        self.power = _checks.positive_float("power", power)
-        self.trainable_mel, self.trainable_STFT = bool(trainable_mel), bool(trainable_STFT)
-        self.stft = STFT(n_fft=n_fft, win_length=win_length, freq_bins=None, hop_length=hop_length, window=window,
-                         freq_scale="no", center=center, pad_mode=pad_mode, sr=sr, trainable=trainable_STFT,
-                         output_format="Magnitude", backend=backend, precision=precision, **kwargs)
-        self.n_fft, self.stride, self.center, self.pad_mode = n_fft, self.stft.stride, center, pad_mode
-        self._add_basis("mel_basis", bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), self.trainable_mel)
-
-    def forward(self, x):
-        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_mels, frames)``."""
-        x = _checks.module_input(x)
-        dtype = _checks.compute_dtype(x)
-        wcos, wsin, window = self.stft._kernels(dtype)
-        return functional.spectrogram_from_kernels(
-            x, wcos, wsin, self._basis("mel_basis", dtype), self.stride, self.center, self.pad_mode, self.power,
-            self.backend, dft_window=window, precision=self.precision,
-        )
-
-    def extra_repr(self) -> str:
-        return f"mel_basis={tuple(self.mel_basis.shape)}, power={self.power}, trainable_mel={self.trainable_mel}"
+        super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
+                         bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), trainable_mel,
+                         trainable_STFT, backend, precision, kwargs)
+        self.trainable_mel = bool(trainable_mel)
 
 
 class MFCC(BasisModule):
