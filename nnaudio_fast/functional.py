@@ -326,7 +326,9 @@ def stft(
     Returns
     -------
     Tensor, shape ``(..., freq_bins, n_frames)`` or ``(..., freq_bins, n_frames, 2)`` for ``'Complex'``, where
-    ``n_frames = 1 + time // hop_length`` when ``center`` else ``1 + (time − n_fft) // hop_length``.
+    ``n_frames = 1 + (time + 2·(n_fft // 2) − n_fft) // hop_length`` when ``center`` (``1 + time // hop_length`` for
+    even ``n_fft``, one fewer for odd ``n_fft`` when ``hop_length`` divides ``time``), else
+    ``1 + (time − n_fft) // hop_length``.
     """
     n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
     _checks.choice("output_format", output_format, OUTPUT_FORMATS)
