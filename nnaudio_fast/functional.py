@@ -1344,6 +1344,14 @@ def icqt(
     Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise. Not differentiable
     (computed without autograd).
     """
+    return _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
+                 pad_mode, normalization_type, gamma, multirate, length, n_iter, tol, damping, solver, backend)
+
+
+def _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
+          normalization_type, gamma, multirate, length, n_iter, tol, damping, solver, backend, kernel_width=None):
+    """:func:`icqt`; ``kernel_width`` sets the single-rate kernels' width (it places the frames when
+    ``center=False``), as :class:`~nnaudio_fast.CQT1992v2` sets it for nnAudio's layout."""
     n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
     sr = _checks.positive_float("sr", sr)
     hop_length = _checks.positive_int("hop_length", hop_length)
@@ -1366,7 +1374,7 @@ def icqt(
 
         width = 0
     else:
-        kr, ki = _basis(bases.cqt_kernels, design + (norm,), dtype, device)
+        kr, ki = _basis(bases.cqt_kernels, design + (norm, kernel_width), dtype, device)
 
         def transform(x):
             return cqt_from_kernels(x, kr, ki, hop_length, center, pad_mode, backend)

@@ -3,8 +3,8 @@
 ``x`` is ``(B, N)`` real; ``A`` maps it to any real tensor whose first axis is the batch (a complex operator is
 passed as its real and imaginary parts stacked, which makes ``⟨u, v⟩ = Re Σ conj(u)·v`` the plain dot product);
 ``At`` is the exact transpose (adjoint) of ``A``. Each example has its own step sizes and its own convergence, but
-the batch is computed together, in a fixed order: the result is deterministic and does not depend on which other
-examples share the batch.
+the batch is computed together, in a fixed order: the result is deterministic and, up to rounding, does not depend
+on which other examples share the batch.
 
 * :func:`cgls` -- conjugate gradients on the normal equations ``(AᵀA + λI) x = Aᵀb`` (Hestenes & Stiefel 1952,
   "Methods of conjugate gradients for solving linear systems", J. Res. NBS 49(6)), in the CGLS arrangement that

@@ -7,6 +7,7 @@ from torch import nn
 
 from .. import _checks, bases, functional
 from ..reference import canonical_pad_mode
+from . import _nnaudio_layout as layout
 
 __all__ = ["iCQT", "iVQT"]
 
@@ -76,14 +77,17 @@ class iCQT(nn.Module):
             raise ValueError("center=False is only available for the single-rate transform; pass multirate=False.")
         self.backend = backend
         bases.cqt_lengths(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale, gamma, window)
+        # single-rate frames of CQT1992v2 with center=False start at its (nnAudio-layout) kernel width
+        self._kernel_width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave,
+                                                      self.filter_scale)
         self.frequencies = bases.cqt_frequencies(self.n_bins, self.fmin, self.bins_per_octave)
 
     def forward(self, CQT, length=None):
         """``CQT``: ``(..., n_bins, frames, 2)`` or complex ``(..., n_bins, frames)``. Returns ``(..., length)``."""
-        return functional.icqt(
+        return functional._icqt(
             CQT, self.sr, self.hop_length, self.fmin, None, self.n_bins, self.bins_per_octave, self.filter_scale,
             self.norm, self.window, self.center, self.pad_mode, self.normalization_type, self.gamma, self.multirate,
-            length, self.n_iter, self.tol, self.damping, self.solver, self.backend,
+            length, self.n_iter, self.tol, self.damping, self.solver, self.backend, self._kernel_width,
         )
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
