@@ -1242,7 +1242,8 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
 
     Returns
     -------
-    Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise.
+    Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise. Differentiable with respect
+    to ``cqt``: the gradient is that of the exact least-squares solution (:class:`_LeastSquaresSolution`).
     """
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     _checks.choice("solver", solver, ICQT_SOLVERS)
@@ -1251,8 +1252,8 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
     re, im = _split_cqt(cqt, scale.shape[0])
     dtype = torch.float64 if re.dtype == torch.float64 else torch.float32
     lead = tuple(re.shape[:-2])
-    b = torch.stack((re.reshape((-1,) + re.shape[-2:]), im.reshape((-1,) + im.shape[-2:])), 1).to(dtype).detach()
-    if not bool(torch.isfinite(b).all()):
+    b = torch.stack((re.reshape((-1,) + re.shape[-2:]), im.reshape((-1,) + im.shape[-2:])), 1).to(dtype)
+    if not bool(torch.isfinite(b.detach()).all()):
         raise ValueError("cqt has NaN or infinite values; the least-squares inverse needs finite coefficients.")
     batch, device = b.shape[0], b.device
     shape = (batch, length)
@@ -1266,12 +1267,36 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
         symbol = _basis(cqt_operator.frame_symbol, tuple(symbol_args) + (n_fft,), dtype, device)
         lam = float(damping) * float(symbol.max())
         precondition = cqt_operator.SymbolPreconditioner(symbol, length, n_fft, lam, ICQT_PRECONDITIONER_FLOOR)
-    if solver == "lsqr":
-        x, _ = linear_solvers.lsqr(op, op.adjoint, b, n_iter, shape, lam, precondition.sqrt, tol)
+    def solve(rhs):
+        if solver == "lsqr":
+            return linear_solvers.lsqr(op, op.adjoint, rhs, n_iter, shape, lam, precondition.sqrt, tol)[0]
+        return linear_solvers.cgls(op, op.adjoint, rhs, n_iter, shape, lam,
+                                   precondition if solver == "pcg" else None, tol)[0]
+
+    def solve_transposed(grad):
+        normal = linear_solvers.cg(lambda p: op.adjoint(op(p)) + lam * p, grad, n_iter,
+                                   precondition if solver != "cgnr" else None, tol)[0]
+        return op(normal)
+
+    if b.requires_grad and torch.is_grad_enabled():
+        x = _LeastSquaresSolution.apply(b, solve, solve_transposed)
     else:
-        x, _ = linear_solvers.cgls(op, op.adjoint, b, n_iter, shape, lam,
-                                   precondition if solver == "pcg" else None, tol)
+        x = solve(b.detach())
     return x.reshape(lead + (length,))
+
+
+class _LeastSquaresSolution(torch.autograd.Function):
+    """``x = (CᴴC + λ)⁻¹ Cᴴ b`` with the gradient of the exact solution: ``b̄ = C (CᴴC + λ)⁻¹ x̄`` (one more
+    conjugate-gradient solve of the normal equations, as many iterations and the same preconditioner)."""
+
+    @staticmethod
+    def forward(ctx, b, solve, solve_transposed):
+        ctx.solve_transposed = solve_transposed
+        return solve(b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.solve_transposed(grad.contiguous()), None, None
 
 
 def icqt(
@@ -1341,8 +1366,8 @@ def icqt(
 
     Returns
     -------
-    Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise. Not differentiable
-    (computed without autograd).
+    Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise. Differentiable with respect
+    to ``cqt``: the gradient is that of the least-squares solution, ``C (CᴴC + λ)⁻¹ x̄``, by one more solve.
     """
     return _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                  pad_mode, normalization_type, gamma, multirate, length, n_iter, tol, damping, solver, backend)

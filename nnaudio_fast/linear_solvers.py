@@ -13,7 +13,10 @@ on which other examples share the batch.
 * :func:`lsqr` -- Golub-Kahan bidiagonalisation (Paige & Saunders 1982, "LSQR: an algorithm for sparse linear
   equations and sparse least squares", ACM TOMS 8(1)), preconditioned on the right by ``M^{-1/2}`` (the same
   ``M``): it solves for ``z`` with ``x = M^{-1/2} z``. In exact arithmetic LSQR and preconditioned CGLS produce
-  the same iterates; LSQR is the more robust in low precision.
+  the same iterates; LSQR is the better conditioned recurrence in finite precision (Björck, Elfving & Strakoš
+  1998, "Stability of conjugate gradient and Lanczos methods for linear least squares problems", SIMAX 19(3)).
+* :func:`cg` -- conjugate gradients for a symmetric positive definite ``N z = g`` (the normal equations
+  themselves; the backward pass of a least-squares solution needs them).
 
 Both start from ``x₀ = 0``, so the first iterate is the optimally scaled (preconditioned) adjoint,
 ``x₁ = α M⁻¹Aᵀb`` with ``α`` minimising ``‖A x₁ − b‖``: a frame-bound-scaled synthesis, and the best warm start
@@ -31,7 +34,7 @@ import torch
 
 Operator = Callable[[torch.Tensor], torch.Tensor]
 
-__all__ = ["cgls", "lsqr"]
+__all__ = ["cgls", "lsqr", "cg"]
 
 
 def _dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -150,3 +153,31 @@ def lsqr(A: Operator, At: Operator, b: torch.Tensor, n_iter: int, shape, damping
             if not bool(active.any()):
                 break
     return S(z), done
+
+
+def cg(N: Operator, g: torch.Tensor, n_iter: int, precondition=None, tol: float = 0.0) -> tuple[torch.Tensor, int]:
+    """(Preconditioned) conjugate gradients for ``N z = g`` per example, ``N`` symmetric positive definite
+    (``(B, ...) → (B, ...)``), from ``z = 0``, with the exact line-search step of :func:`cgls`; ``tol`` as there."""
+    M = precondition or (lambda v: v)
+    z = torch.zeros_like(g)
+    r = g.clone()
+    y = M(r)
+    p = y
+    gamma = _dot(r, y)
+    stop = tol * torch.sqrt(gamma)
+    active = torch.ones_like(gamma, dtype=torch.bool)
+    done = 0
+    for done in range(1, n_iter + 1):
+        q = N(p)
+        alpha = torch.where(active, _safe_div(_dot(r, p), _dot(p, q)), torch.zeros_like(gamma))
+        z = z + _col(alpha, z) * p
+        r = r - _col(alpha, r) * q
+        y = M(r)
+        gamma_next = _dot(r, y)
+        if tol > 0:
+            active = active & (torch.sqrt(gamma_next) > stop)
+            if not bool(active.any()):
+                break
+        p = y + _col(_safe_div(gamma_next, gamma), y) * p
+        gamma = gamma_next
+    return z, done

@@ -102,7 +102,8 @@ class _CQTLayer(BasisModule):
         its exact adjoint by autograd; see :func:`nnaudio_fast.functional.icqt` for the solver and the arguments.
         ``X``: ``(batch, n_bins, frames, 2)`` as ``forward(x, output_format='Complex')`` returns (any leading
         dimensions), or complex ``(..., n_bins, frames)``; ``normalization_type`` as in the forward call.
-        Returns ``(..., length)``, ``length`` defaulting to ``hop_length · (frames − 1)``.
+        Returns ``(..., length)``, ``length`` defaulting to ``hop_length · (frames − 1)``. Differentiable with
+        respect to ``X`` (not to the kernels).
         """
         _checks.choice("normalization_type", normalization_type, functional.CQT_NORMALIZATIONS)
         re, _ = functional._split_cqt(X, self.n_bins)

@@ -40,7 +40,8 @@ class iCQT(nn.Module):
 
     Input ``(batch, n_bins, frames, 2)`` as ``CQT1992v2(output_format='Complex')`` returns, or complex
     ``(batch, n_bins, frames)``; any leading dimensions. ``forward(CQT, length=None)`` returns
-    ``(batch, length)``, ``length`` defaulting to ``hop_length · (frames − 1)``.
+    ``(batch, length)``, ``length`` defaulting to ``hop_length · (frames − 1)``; differentiable with respect to
+    ``CQT`` (the gradient of the exact least-squares solution).
 
     State: none. nnAudio2's ``iCQT`` buffers (``lengths``, ``cqt_kernels_real``, ``cqt_kernels_imag``, ``alpha``)
     are accepted and ignored when loading its checkpoints.
