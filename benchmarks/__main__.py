@@ -29,6 +29,19 @@ def _rel_err(out, ref) -> float:
     return float((out - ref).norm() / ref.norm())
 
 
+def _snr_db(out, ref) -> float:
+    """``10·log10(‖ref‖² / ‖out − ref‖²)`` over the whole batch."""
+    out = torch.as_tensor(np.asarray(out) if not isinstance(out, torch.Tensor) else out.detach())
+    out = out.to(device="cpu", dtype=torch.float64)
+    ref = ref.detach().to(device="cpu", dtype=torch.float64)
+    if out.shape != ref.shape:
+        return float("nan")
+    return float(10.0 * torch.log10(ref.square().sum() / (out - ref).square().sum()))
+
+
+_METRICS = {"rel_err": _rel_err, "snr_db": _snr_db}
+
+
 class Progress:
     def __init__(self, total: int, enabled: bool):
         self.total, self.done, self.enabled, self.t0 = total, 0, enabled, time.perf_counter()
@@ -52,6 +65,8 @@ def run(case_list, peer_list, device: str, modes, quick: bool, progress: Progres
     gen = torch.Generator(device="cpu").manual_seed(1234)
     for case in case_list:
         inputs = [torch.randn(case.batch, case.samples, generator=gen).to(device) for _ in range(2)]
+        if case.band is not None:
+            inputs = [peers_mod.band_limit(x, case.sr, case.band) for x in inputs]
         try:
             ref = peers_mod._reference_features(case, inputs[0][:2])
         except Exception as exc:  # the reference lacks this family in this build
@@ -64,15 +79,19 @@ def run(case_list, peer_list, device: str, modes, quick: bool, progress: Progres
                 progress.step(f"{case.label} {mode} {peer.name}")
                 row = dict(case=case.label, family=case.family, config=case.config, n_fft=case.n_fft, hop=case.hop,
                            batch=case.batch, seconds=case.seconds, mode=mode, peer=peer.name,
-                           precision=peer.precision, median_ms="", vs_nnaudio_fast="", rel_err="", reps="", note="")
+                           precision=peer.precision, median_ms="", vs_nnaudio_fast="", rel_err="", snr_db="",
+                           reps="", note="")
                 try:
                     fn = peer.build(case, device, mode == "fwd+bwd")
                     if fn is None:
                         continue
+                    args = inputs
                     with torch.no_grad():
-                        out = fn(inputs[0])
+                        if isinstance(fn, peers_mod.Inverse):  # its input is made untimed: only the inverse counts
+                            args = [fn.prepare(x) for x in inputs]
+                        out = fn(args[0])
                     out = out[:2] if isinstance(out, (torch.Tensor, np.ndarray)) else out
-                    row["rel_err"] = _rel_err(out, ref) if ref is not None else float("nan")
+                    row[case.metric] = _METRICS[case.metric](out, ref) if ref is not None else float("nan")
                     if ref is None:
                         row["note"] = ref_note
                     if mode == "fwd":
@@ -82,7 +101,7 @@ def run(case_list, peer_list, device: str, modes, quick: bool, progress: Progres
                     else:
                         def step(x, fn=fn):
                             fn(x).sum().backward()
-                    t, reps = median_time(step, inputs, device, **timing)
+                    t, reps = median_time(step, args, device, **timing)
                     row["median_ms"], row["reps"] = t * 1e3, reps
                 except Exception as exc:
                     row["note"] = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
@@ -100,7 +119,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="one small case per family, few repetitions (< 1 min)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default=None, help="directory for results.md/.csv/.png (default: print only)")
-    p.add_argument("--only", default=None, help="comma-separated families to run (stft,mel,logmel,mfcc,cqt)")
+    p.add_argument("--only", default=None, help="comma-separated families to run (stft,mel,logmel,mfcc,cqt,icqt)")
     p.add_argument("--peers", default=None, help="comma-separated peer names to run (default: all)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
@@ -128,7 +147,7 @@ def main(argv=None) -> int:
         report.write_csv(rows, os.path.join(args.out, "results.csv"), env)
         report.plot(rows, os.path.join(args.out, "results.png"), env)
     bad = [r for r in rows if r["note"].startswith("failed") or
-           (isinstance(r["rel_err"], float) and not math.isfinite(r["rel_err"]))]
+           any(isinstance(r[m], float) and not math.isfinite(r[m]) for m in _METRICS)]
     return 1 if bad else 0
 
 

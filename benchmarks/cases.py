@@ -7,7 +7,9 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Case:
-    """One feature configuration. ``family``: stft (magnitude), mel, logmel (dB), mfcc, cqt."""
+    """One feature configuration. ``family``: stft (magnitude), mel, logmel (dB), mfcc, cqt, icqt (the inverse of a
+    complex CQT: a waveform). ``band``: if set, the input noise is band-limited to ``(low, high)`` Hz (an inverse
+    can only recover what the transform sees)."""
 
     family: str
     config: str  # a short human label: "speech", "whisper", "music", ...
@@ -18,11 +20,18 @@ class Case:
     seconds: float
     n_mels: int = 128
     n_mfcc: int = 20
+    band: tuple | None = None
+
+    @property
+    def metric(self) -> str:
+        """The accuracy column: ``rel_err`` (features against float64) or ``snr_db`` (a reconstruction against
+        the input waveform)."""
+        return "snr_db" if self.family == "icqt" else "rel_err"
 
     @property
     def label(self) -> str:
-        if self.family == "cqt":
-            return f"cqt {self.config} sr{self.sr} hop{self.hop} B{self.batch}x{self.seconds:g}s"
+        if self.family in ("cqt", "icqt"):
+            return f"{self.family} {self.config} sr{self.sr} hop{self.hop} B{self.batch}x{self.seconds:g}s"
         extra = f" m{self.n_mels}" if self.family in ("mel", "logmel", "mfcc") else ""
         return f"{self.family} {self.config} sr{self.sr} n{self.n_fft}/{self.hop}{extra} B{self.batch}x{self.seconds:g}s"
 
@@ -43,11 +52,15 @@ def _grid(batches, seconds):
         Case("mel", "music", 22050, 2048, 512, 1, 1.0),
         Case("stft", "music", 44100, 4096, 1024, 1, 1.0),
         Case("cqt", "music", 22050, 0, 512, 1, 1.0),
+        Case("icqt", "noise 60-1500 Hz", 22050, 0, 128, 1, 1.0, band=(60.0, 1500.0)),
+        Case("icqt", "noise 60-1500 Hz", 22050, 0, 512, 1, 1.0, band=(60.0, 1500.0)),
     ]
     import nnaudio_fast as nf
 
     if not hasattr(nf, "CQT2010v2"):  # a build without the CQT family
         base = [c for c in base if c.family != "cqt"]
+    if not hasattr(nf, "iCQT"):
+        base = [c for c in base if c.family != "icqt"]
     return [replace(c, batch=b, seconds=seconds) for c in base for b in batches]
 
 

@@ -4,7 +4,10 @@ Every peer computes the same features: hann window (periodic), ``center=True``, 
 (area-normalised), power 2; log-mel is ``10·log10(max(S, 1e-10))`` without ``top_db``; MFCC is the ortho DCT-II of
 that (``top_db=None``, since librosa clips over a whole batch and the layers per example); CQT is 84 bins, 12 per
 octave, from 32.70 Hz, librosa's scale, reflect padding; its float64 reference is the exact single-rate transform.
-A peer returns None for a case it cannot compute. ``trainable=True`` builds it with trainable bases (fwd+bwd mode).
+iCQT: each peer inverts its own complex CQT (same parameters, ``pad_mode='constant'``, librosa's default and what
+librosa.icqt assumes) of band-limited noise; only the inverse is timed, and the accuracy is the reconstruction's SNR
+in dB against the input. A peer returns None for a case it cannot compute. ``trainable=True`` builds it with
+trainable bases (fwd+bwd mode).
 """
 
 from __future__ import annotations
@@ -30,6 +33,26 @@ class Peer:
     build: Callable  # (case, device, trainable) -> fn or None
     devices: tuple = ("cpu", "cuda")
     backward: bool = True  # supports fwd+bwd
+
+
+class Inverse:
+    """A peer for an inverse transform: :meth:`prepare` makes its input from a waveform (not timed), calling it
+    inverts that input (timed)."""
+
+    def __init__(self, prepare: Callable, invert: Callable):
+        self.prepare, self._invert = prepare, invert
+
+    def __call__(self, coefficients):
+        return self._invert(coefficients)
+
+
+def band_limit(x: torch.Tensor, sr: float, band) -> torch.Tensor:
+    """``x`` ``(B, N)`` with every DFT bin outside ``band = (low, high)`` Hz zeroed, scaled to peak 1."""
+    spec = torch.fft.rfft(x.double().cpu())
+    f = torch.fft.rfftfreq(x.shape[-1], 1.0 / sr, dtype=torch.float64)
+    spec[..., (f < band[0]) | (f > band[1])] = 0
+    y = torch.fft.irfft(spec, n=x.shape[-1])
+    return (y / y.abs().amax(-1, keepdim=True)).to(device=x.device, dtype=x.dtype)
 
 
 def _db(S):
@@ -60,6 +83,13 @@ def _ours(backend):
                 return None
             layer = nf.CQT2010v2(sr=case.sr, hop_length=case.hop, output_format="Magnitude", trainable=trainable,
                                  **CQT, **kw)
+        elif f == "icqt":
+            if trainable or not hasattr(nf, "iCQT"):
+                return None
+            common = dict(sr=case.sr, hop_length=case.hop, pad_mode="constant", **CQT, **kw)
+            forward = nf.CQT2010v2(output_format="Complex", **common).to(device)
+            inverse = nf.iCQT(**common)
+            return Inverse(forward, lambda C: inverse(C, length=case.samples))
         else:
             return None
         layer = layer.to(device)
@@ -87,6 +117,8 @@ def _reference_features(case, x):
     if f == "cqt":
         return AF.cqt(x, sr=case.sr, hop_length=case.hop, output_format="Magnitude", multirate=False,
                       backend="reference", **CQT)
+    if f == "icqt":
+        return x  # a reconstruction is compared with the input itself
     raise ValueError(case.family)
 
 
@@ -95,7 +127,7 @@ def _reference_features(case, x):
 # ---------------------------------------------------------------------------------------------------------------
 def _torch_pipeline(compiled: bool):
     def build(case, device, trainable):
-        if case.family == "cqt":
+        if case.family in ("cqt", "icqt"):
             return None
         window = torch.hann_window(case.n_fft, periodic=True, device=device)
         fb = None
@@ -161,7 +193,7 @@ def _nnaudio(case, device, trainable):
     elif f == "cqt":
         layer = F.CQT2010v2(sr=case.sr, hop_length=case.hop, output_format="Magnitude", trainable=trainable,
                             verbose=False, **CQT)
-    else:
+    else:  # nnAudio 0.3.4 has no inverse CQT
         return None
     layer = layer.to(device)
     if f == "logmel":
@@ -183,6 +215,12 @@ def _librosa(case, device, trainable):
     import librosa
 
     f = case.family
+    if f == "icqt":
+        kw = dict(sr=case.sr, hop_length=case.hop, fmin=CQT["fmin"], bins_per_octave=CQT["bins_per_octave"])
+        return Inverse(
+            lambda x: librosa.cqt(x.detach().cpu().numpy(), n_bins=CQT["n_bins"], pad_mode="constant", **kw),
+            lambda C: librosa.icqt(C, length=case.samples, **kw),
+        )
 
     def fn(x):
         y = x.detach().cpu().numpy()
@@ -200,6 +238,25 @@ def _librosa(case, device, trainable):
     return fn
 
 
+def _nnaudio2(case, device, trainable):
+    """nnAudio2's iCQT (Landweber iterations, its default 32) on its own CQT1992v2, where nnAudio2 is installed."""
+    if case.family != "icqt" or trainable:
+        return None
+    try:
+        import os
+
+        os.environ.setdefault("NNAUDIO_DISABLE_CITATION_REMINDER", "1")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from nnAudio2 import features as F
+    except Exception:
+        return None
+    kw = dict(sr=case.sr, hop_length=case.hop, pad_mode="constant", verbose=False, **CQT)
+    forward = F.CQT1992v2(output_format="Complex", **kw).to(device)
+    inverse = F.iCQT(**kw).to(device)
+    return Inverse(lambda x: forward(x, normalization_type="librosa"), lambda C: inverse(C, length=case.samples))
+
+
 def peers(device: str) -> list[Peer]:
     fast = "triton" if device == "cuda" else "cpp"
     mm = "FP32" if torch.get_float32_matmul_precision() == "highest" else "TF32"
@@ -212,4 +269,5 @@ def peers(device: str) -> list[Peer]:
         Peer("torchaudio", "FP32", _torchaudio),
         Peer("nnAudio 0.3.4", f"conv1d {cudnn}", _nnaudio),
         Peer("librosa", "numpy FP32/FP64", _librosa, devices=("cpu",), backward=False),
+        Peer("nnAudio2", "conv1d FP32", _nnaudio2, backward=False),
     ]

@@ -10,7 +10,7 @@ import platform
 import torch
 
 FIELDS = ["case", "family", "config", "n_fft", "hop", "batch", "seconds", "mode", "peer", "precision", "median_ms",
-          "vs_nnaudio_fast", "rel_err", "reps", "note"]
+          "vs_nnaudio_fast", "rel_err", "snr_db", "reps", "note"]
 
 
 def environment(device: str) -> dict:
@@ -52,12 +52,16 @@ def _fmt(v, digits=3):
 
 
 def markdown(rows: list[dict], env: dict) -> str:
-    out = [f"Environment: {stamp(env)}", "",
-           "| case | mode | peer | precision | median ms | × nnaudio_fast | rel. err vs float64 | note |",
-           "|---|---|---|---|---|---|---|---|"]
+    """One table; inverse transforms (``snr_db`` rows) report their reconstruction SNR in an extra column."""
+    snr = any(r.get("snr_db", "") != "" for r in rows)
+    head = "| case | mode | peer | precision | median ms | × nnaudio_fast | rel. err vs float64 |"
+    head += " SNR dB (inverse) |" if snr else ""
+    out = [f"Environment: {stamp(env)}", "", head + " note |", "|---" * (8 + snr) + "|"]
     for r in rows:
-        out.append(f"| {r['case']} | {r['mode']} | {r['peer']} | {r['precision']} | {_fmt(r['median_ms'])} | "
-                   f"{_fmt(r['vs_nnaudio_fast'])} | {_fmt(r['rel_err'], 2)} | {r['note']} |")
+        line = (f"| {r['case']} | {r['mode']} | {r['peer']} | {r['precision']} | {_fmt(r['median_ms'])} | "
+                f"{_fmt(r['vs_nnaudio_fast'])} | {_fmt(r['rel_err'], 2)} |")
+        line += f" {_fmt(r.get('snr_db', ''))} |" if snr else ""
+        out.append(line + f" {r['note']} |")
     return "\n".join(out) + "\n"
 
 

@@ -19,6 +19,12 @@ def positive_float(name: str, value) -> float:
     return float(value)
 
 
+def non_negative_float(name: str, value, hint: str = "") -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{name}={value!r} must be a number >= 0{hint}.")
+    return float(value)
+
+
 def choice(name: str, value, options) -> str:
     if value not in options:
         raise ValueError(f"{name}={value!r} is not supported; use one of {tuple(options)}.")

@@ -20,3 +20,7 @@ __all__ += ["CFP", "Combined_Frequency_Periodicity"]
 from .inverse_mel import InverseMelScale
 
 __all__ += ["InverseMelScale"]
+
+from .icqt import iCQT, iVQT
+
+__all__ += ["iCQT", "iVQT"]

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import _checks, bases, functional
+from .. import _checks, bases, cqt_operator, functional
 from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
 from ._base import BasisModule
@@ -93,6 +93,29 @@ class _CQTLayer(BasisModule):
         _checks.choice("normalization_type", normalization_type, functional.CQT_NORMALIZATIONS)
         x = _checks.module_input(x)
         return x, _checks.compute_dtype(x), output_format
+
+    def inverse(self, X, length=None, normalization_type="librosa", n_iter=32, tol=1e-6, damping=0.0,
+                solver="pcg"):
+        """The signal whose CQT under this layer is closest to ``X`` in least squares (optionally damped).
+
+        The operator is this layer's own transform (its current kernels, trained or loaded, and its backend) and
+        its exact adjoint by autograd; see :func:`nnaudio_fast.functional.icqt` for the solver and the arguments.
+        ``X``: ``(batch, n_bins, frames, 2)`` as ``forward(x, output_format='Complex')`` returns (any leading
+        dimensions), or complex ``(..., n_bins, frames)``; ``normalization_type`` as in the forward call.
+        Returns ``(..., length)``, ``length`` defaulting to ``hop_length · (frames − 1)``. Differentiable with
+        respect to ``X`` (not to the kernels).
+        """
+        _checks.choice("normalization_type", normalization_type, functional.CQT_NORMALIZATIONS)
+        re, _ = functional._split_cqt(X, self.n_bins)
+        dtype = torch.float64 if re.dtype == torch.float64 else torch.float32
+        kernels = [k.detach() for k in self._kernels(dtype)]
+        center = getattr(self, "center", True)
+        length = functional.icqt_length(re.shape[-1], self.hop_length, center, getattr(self, "kernel_width", 0),
+                                        length)
+        scale = cqt_operator.normalization_scale(self._basis("lenghts", dtype).detach(), normalization_type)
+        design = self._design + (getattr(self, "basis_norm", self.norm), normalization_type, self.hop_length)
+        return functional.icqt_from_transform(X, lambda x: self._transform(x, kernels), scale, length, design,
+                                              n_iter, tol, damping, solver)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         for name in self._kept_on_load:
@@ -172,10 +195,15 @@ class CQT1992v2(_CQTLayer):
         are) or ``'wrap'`` (times 2), see :func:`nnaudio_fast.functional.cqt_output`.
         """
         x, dtype, output_format = self._checked_input(x, output_format, normalization_type)
-        kr = self._basis("cqt_kernels_real", dtype)[:, 0]
-        ki = self._basis("cqt_kernels_imag", dtype)[:, 0]
-        re, im = functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend)
+        re, im = self._transform(x, self._kernels(dtype))
         return self._output(re, im, output_format, normalization_type)
+
+    def _kernels(self, dtype):
+        return self._basis("cqt_kernels_real", dtype)[:, 0], self._basis("cqt_kernels_imag", dtype)[:, 0]
+
+    def _transform(self, x, kernels):
+        kr, ki = kernels
+        return functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend)
 
 
 class CQT(CQT1992v2):
@@ -252,9 +280,13 @@ class CQT1992(_SpectralKernels, _CQTLayer):
     def forward(self, x, output_format=None, normalization_type="librosa"):
         """As :meth:`CQT1992v2.forward`."""
         x, dtype, output_format = self._checked_input(x, output_format, normalization_type)
-        kr, ki = self._time_kernels(dtype)
-        re, im = functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend)
+        re, im = self._transform(x, self._kernels(dtype))
         return self._output(re, im, output_format, normalization_type)
+
+    def _kernels(self, dtype):
+        return self._time_kernels(dtype)
+
+    _transform = CQT1992v2._transform
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -317,6 +349,10 @@ class _MultirateLayer(_CQTLayer):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_bins, frames[, 2])``
         with ``frames = 1 + time // hop_length``; ``normalization_type`` as :meth:`CQT1992v2.forward`."""
         x, dtype, output_format = self._checked_input(x, output_format, normalization_type)
+        re, im = self._transform(x, self._kernels(dtype))
+        return self._output(re, im, output_format, normalization_type)
+
+    def _kernels(self, dtype):
         cache, kernels = {}, []
         for i, (g, n_i, left, right) in enumerate(self._groups):
             if g not in cache:
@@ -324,9 +360,11 @@ class _MultirateLayer(_CQTLayer):
             kr, ki = cache[g]
             base = torch.cat((kr[kr.shape[0] - n_i :], ki[ki.shape[0] - n_i :]), 0)
             kernels.append(F.pad(base, (left, right))[None] + self._basis(f"_delta_{i}", dtype))
-        re, im = functional.cqt_multirate_from_kernels(x, kernels, self._plan, self.pad_mode, self.backend,
-                                                       offsets=self._layout)
-        return self._output(re, im, output_format, normalization_type)
+        return kernels
+
+    def _transform(self, x, kernels):
+        return functional.cqt_multirate_from_kernels(x, kernels, self._plan, self.pad_mode, self.backend,
+                                                     offsets=self._layout)
 
 
 def _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale):
