@@ -90,6 +90,8 @@ def run(case_list, peer_list, device: str, modes, quick: bool, progress: Progres
                         if isinstance(fn, peers_mod.Inverse):  # its input is made untimed: only the inverse counts
                             args = [fn.prepare(x) for x in inputs]
                         out = fn(args[0])
+                        if isinstance(fn, peers_mod.Inverse):
+                            out = fn.evaluate(out)
                     out = out[:2] if isinstance(out, (torch.Tensor, np.ndarray)) else out
                     row[case.metric] = _METRICS[case.metric](out, ref) if ref is not None else float("nan")
                     if ref is None:
@@ -119,7 +121,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="one small case per family, few repetitions (< 1 min)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default=None, help="directory for results.md/.csv/.png (default: print only)")
-    p.add_argument("--only", default=None, help="comma-separated families to run (stft,mel,logmel,mfcc,cqt,icqt)")
+    p.add_argument("--only", default=None, help="comma-separated families to run (stft,mel,logmel,mfcc,cqt,icqt,griffinlim)")
     p.add_argument("--peers", default=None, help="comma-separated peer names to run (default: all)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)

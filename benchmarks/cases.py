@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 @dataclass(frozen=True)
 class Case:
     """One feature configuration. ``family``: stft (magnitude), mel, logmel (dB), mfcc, cqt, icqt (the inverse of a
-    complex CQT: a waveform). ``band``: if set, the input noise is band-limited to ``(low, high)`` Hz (an inverse
+    complex CQT: a waveform), griffinlim (``n_iter`` fast Griffin-Lim iterations from a magnitude STFT). ``band``: if set, the input noise is band-limited to ``(low, high)`` Hz (an inverse
     can only recover what the transform sees)."""
 
     family: str
@@ -21,6 +21,7 @@ class Case:
     n_mels: int = 128
     n_mfcc: int = 20
     band: tuple | None = None
+    n_iter: int = 32
 
     @property
     def metric(self) -> str:
@@ -32,6 +33,9 @@ class Case:
     def label(self) -> str:
         if self.family in ("cqt", "icqt"):
             return f"{self.family} {self.config} sr{self.sr} hop{self.hop} B{self.batch}x{self.seconds:g}s"
+        if self.family == "griffinlim":
+            return (f"griffinlim {self.config} sr{self.sr} n{self.n_fft}/{self.hop} {self.n_iter} it. "
+                    f"B{self.batch}x{self.seconds:g}s")
         extra = f" m{self.n_mels}" if self.family in ("mel", "logmel", "mfcc") else ""
         return f"{self.family} {self.config} sr{self.sr} n{self.n_fft}/{self.hop}{extra} B{self.batch}x{self.seconds:g}s"
 
@@ -54,6 +58,7 @@ def _grid(batches, seconds):
         Case("cqt", "music", 22050, 0, 512, 1, 1.0),
         Case("icqt", "noise 60-1500 Hz", 22050, 0, 128, 1, 1.0, band=(60.0, 1500.0)),
         Case("icqt", "noise 60-1500 Hz", 22050, 0, 512, 1, 1.0, band=(60.0, 1500.0)),
+        Case("griffinlim", "music", 22050, 1024, 256, 1, 1.0),
     ]
     import nnaudio_fast as nf
 

@@ -6,7 +6,10 @@ that (``top_db=None``, since librosa clips over a whole batch and the layers per
 octave, from 32.70 Hz, librosa's scale, reflect padding; its float64 reference is the exact single-rate transform.
 iCQT: each peer inverts its own complex CQT (same parameters, ``pad_mode='constant'``, librosa's default and what
 librosa.icqt assumes) of band-limited noise; only the inverse is timed, and the accuracy is the reconstruction's SNR
-in dB against the input. A peer returns None for a case it cannot compute. ``trainable=True`` builds it with
+in dB against the input. Griffin-Lim: each peer runs ``n_iter`` iterations of the fast Griffin-Lim (momentum 0.99,
+zero initial phase) from the magnitude STFT of the input (made untimed); the accuracy is the spectral convergence
+``‖|STFT(y)| − S‖ / ‖S‖`` of its output ``y`` (lower is better; it measures the algorithm, not arithmetic).
+A peer returns None for a case it cannot compute. ``trainable=True`` builds it with
 trainable bases (fwd+bwd mode).
 """
 
@@ -37,13 +40,32 @@ class Peer:
 
 class Inverse:
     """A peer for an inverse transform: :meth:`prepare` makes its input from a waveform (not timed), calling it
-    inverts that input (timed)."""
+    inverts that input (timed), and :meth:`evaluate` maps the result to what the accuracy column compares (not
+    timed; by default the result itself)."""
 
-    def __init__(self, prepare: Callable, invert: Callable):
+    def __init__(self, prepare: Callable, invert: Callable, evaluate: Callable | None = None):
         self.prepare, self._invert = prepare, invert
+        self.evaluate = evaluate or (lambda out: out)
 
     def __call__(self, coefficients):
         return self._invert(coefficients)
+
+
+def _gl_magnitude(case, x):
+    """The Griffin-Lim cases' target ``|STFT(x)|`` (float64 reference STFT, cast back to the input's dtype)."""
+    mag = AF.stft(x.double(), n_fft=case.n_fft, hop_length=case.hop, output_format="Magnitude")
+    return mag.to(x.dtype)
+
+
+def _griffin_lim_peer(case, invert):
+    """``invert(S) -> waveform`` as an :class:`Inverse` whose accuracy output is ``|STFT(y)|`` (spectral
+    convergence against the target magnitude)."""
+
+    def evaluate(y):
+        y = torch.as_tensor(np.asarray(y)) if not isinstance(y, torch.Tensor) else y
+        return _gl_magnitude(case, y.detach().cpu().to(torch.float64))
+
+    return Inverse(lambda x: _gl_magnitude(case, x), invert, evaluate)
 
 
 def band_limit(x: torch.Tensor, sr: float, band) -> torch.Tensor:
@@ -90,6 +112,11 @@ def _ours(backend):
             forward = nf.CQT2010v2(output_format="Complex", **common).to(device)
             inverse = nf.iCQT(**common)
             return Inverse(forward, lambda C: inverse(C, length=case.samples))
+        elif f == "griffinlim":
+            if trainable:
+                return None
+            gl = nf.Griffin_Lim(n_fft=case.n_fft, hop_length=case.hop, n_iter=case.n_iter, init=None, backend=backend)
+            return _griffin_lim_peer(case, lambda S: gl(S, length=case.samples))
         else:
             return None
         layer = layer.to(device)
@@ -119,6 +146,8 @@ def _reference_features(case, x):
                       backend="reference", **CQT)
     if f == "icqt":
         return x  # a reconstruction is compared with the input itself
+    if f == "griffinlim":
+        return _gl_magnitude(case, x)  # the magnitude the iterations try to match
     raise ValueError(case.family)
 
 
@@ -129,6 +158,8 @@ def _torch_pipeline(compiled: bool):
     def build(case, device, trainable):
         if case.family in ("cqt", "icqt"):
             return None
+        if case.family == "griffinlim":
+            return None if (trainable or compiled) else _torch_griffin_lim(case, device)
         window = torch.hann_window(case.n_fft, periodic=True, device=device)
         fb = None
         if case.family != "stft":
@@ -158,6 +189,25 @@ def _torch_pipeline(compiled: bool):
         return torch.compile(fn, dynamic=False)
 
     return build
+
+
+def _torch_griffin_lim(case, device):
+    """The fast Griffin-Lim as a torch.stft / torch.istft loop (what torchaudio's GriffinLim does), zero phase."""
+    window = torch.hann_window(case.n_fft, periodic=True, device=device)
+    kw = dict(n_fft=case.n_fft, hop_length=case.hop, window=window, center=True)
+    decay = 0.99 / 1.99
+
+    def invert(S):
+        c = S.to(torch.complex64)
+        prev = None
+        for _ in range(case.n_iter):
+            t = torch.stft(torch.istft(c, length=case.samples, **kw), pad_mode="reflect", return_complex=True, **kw)
+            c = t if prev is None else t - decay * prev
+            c = S * c / (c.abs() + 1e-16)
+            prev = t
+        return torch.istft(c, length=case.samples, **kw)
+
+    return _griffin_lim_peer(case, invert)
 
 
 def _torchaudio(case, device, trainable):
@@ -215,6 +265,10 @@ def _librosa(case, device, trainable):
     import librosa
 
     f = case.family
+    if f == "griffinlim":
+        return _griffin_lim_peer(case, lambda S: librosa.griffinlim(
+            S.detach().cpu().numpy(), n_iter=case.n_iter, hop_length=case.hop, n_fft=case.n_fft, momentum=0.99,
+            init=None, length=case.samples, pad_mode="reflect"))
     if f == "icqt":
         kw = dict(sr=case.sr, hop_length=case.hop, fmin=CQT["fmin"], bins_per_octave=CQT["bins_per_octave"])
         return Inverse(
