@@ -61,7 +61,12 @@ class Progress:
 
 def run(case_list, peer_list, device: str, modes, quick: bool, progress: Progress) -> list[dict]:
     rows = []
-    timing = dict(warmup=1, min_reps=2, budget_s=0.2, max_reps=5) if quick else dict()
+    if quick:
+        timing = dict(warmup=1, min_reps=2, budget_s=0.2, max_reps=5)
+    elif device == "cpu":  # seconds per call for the slowest peers: fewer repetitions, still a median of >= 3
+        timing = dict(warmup=1, min_reps=3, budget_s=1.0, max_reps=20)
+    else:
+        timing = dict()
     gen = torch.Generator(device="cpu").manual_seed(1234)
     for case in case_list:
         inputs = [torch.randn(case.batch, case.samples, generator=gen).to(device) for _ in range(2)]
@@ -124,7 +129,11 @@ def main(argv=None) -> int:
     p.add_argument("--only", default=None, help="comma-separated families to run (stft,mel,logmel,mfcc,cqt,icqt,griffinlim)")
     p.add_argument("--peers", default=None, help="comma-separated peer names to run (default: all)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--replot", metavar="DIR", default=None, help="redraw DIR/results.png from DIR/results.csv")
     args = p.parse_args(argv)
+    if args.replot:
+        rows, env_line = report.read_csv(os.path.join(args.replot, "results.csv"))
+        return 0 if report.plot(rows, os.path.join(args.replot, "results.png"), env_line) else 1
 
     case_list = (cases_mod.quick_cases if args.quick else cases_mod.full_cases)(args.device)
     if args.only:

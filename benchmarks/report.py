@@ -74,7 +74,21 @@ def write_csv(rows: list[dict], path: str, env: dict) -> None:
             w.writerow({k: r.get(k, "") for k in FIELDS})
 
 
-def plot(rows: list[dict], path: str, env: dict) -> bool:
+def read_csv(path: str) -> tuple[list[dict], str]:
+    """Rows written by :func:`write_csv` (numbers as numbers) and the environment stamp line."""
+    with open(path) as fh:
+        lines = fh.read().splitlines()
+    stamp_line = lines[0][2:] if lines and lines[0].startswith("# ") else ""
+    rows = list(csv.DictReader([line for line in lines if not line.startswith("#")]))
+    for r in rows:
+        for k in ("n_fft", "hop", "batch", "reps"):
+            r[k] = int(r[k]) if r.get(k) not in (None, "") else ""
+        for k in ("seconds", "median_ms", "vs_nnaudio_fast", "rel_err", "snr_db"):
+            r[k] = float(r[k]) if r.get(k) not in (None, "") else ""
+    return rows, stamp_line
+
+
+def plot(rows: list[dict], path: str, env) -> bool:
     """Forward time per peer: against n_fft for the mel cases, and against batch size. False without matplotlib."""
     try:
         import matplotlib
@@ -89,7 +103,7 @@ def plot(rows: list[dict], path: str, env: dict) -> bool:
     top_batch = max((r["batch"] for r in fwd), default=1)
     for peer in peers:
         pts = sorted((r["n_fft"], r["median_ms"]) for r in fwd
-                     if r["peer"] == peer and r["family"] in ("mel", "logmel") and r["batch"] == top_batch)
+                     if r["peer"] == peer and r["family"] == "mel" and r["batch"] == top_batch)
         if pts:
             axes[0].plot(*zip(*pts), marker="o", label=peer)
         pts = sorted((r["batch"], r["median_ms"]) for r in fwd if r["peer"] == peer and r["family"] == "mel"
@@ -97,13 +111,13 @@ def plot(rows: list[dict], path: str, env: dict) -> bool:
         if pts:
             axes[1].plot(*zip(*pts), marker="o", label=peer)
     axes[0].set(xscale="log", yscale="log", xlabel="n_fft", ylabel="median forward time (ms)",
-                title=f"Mel / log-mel, batch {top_batch}")
+                title=f"Mel spectrogram, batch {top_batch}")
     axes[1].set(xscale="log", yscale="log", xlabel="batch", ylabel="median forward time (ms)",
                 title="Mel 16 kHz, n_fft 512")
     for ax in axes:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(stamp(env), fontsize=7)
+    fig.suptitle(env if isinstance(env, str) else stamp(env), fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
