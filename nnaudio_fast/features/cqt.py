@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _checks, bases, cqt_operator, functional
+from ..functional import constant_q, inverse_constant_q
 from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
 from ._base import BasisModule
@@ -69,7 +70,7 @@ class _CQTLayer(BasisModule):
     def _init_bank(self, sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window, output_format,
                    pad_mode, hop_length):
         self.sr = _checks.positive_float("sr", sr)
-        self.n_bins = functional._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+        self.n_bins = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
         self.bins_per_octave = int(bins_per_octave)
         self.fmin, self.fmax = float(fmin), fmax
         self.filter_scale = _checks.positive_float("filter_scale", filter_scale)
@@ -106,7 +107,7 @@ class _CQTLayer(BasisModule):
         respect to ``X`` (not to the kernels).
         """
         _checks.choice("normalization_type", normalization_type, functional.CQT_NORMALIZATIONS)
-        re, _ = functional._split_cqt(X, self.n_bins)
+        re, _ = inverse_constant_q._split_cqt(X, self.n_bins)
         dtype = torch.float64 if re.dtype == torch.float64 else torch.float32
         kernels = [k.detach() for k in self._kernels(dtype)]
         center = getattr(self, "center", True)
@@ -368,7 +369,7 @@ class _MultirateLayer(_CQTLayer):
 
 
 def _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale):
-    n = functional._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    n = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
     return (float(sr), int(hop_length), float(fmin), n, int(bins_per_octave), float(filter_scale))
 
 

@@ -8,6 +8,7 @@ import warnings
 from torch import nn
 
 from .. import _checks, bases, functional
+from ..functional import _common
 from ..reference import canonical_pad_mode
 
 
@@ -77,7 +78,7 @@ class Griffin_Lim(nn.Module):
             )
         n_fft = _checks.positive_int("n_fft", n_fft)
         hop_length = n_fft // 4 if hop_length is None else hop_length
-        self.n_fft, self.hop_length, self.win_length = functional._defaults(n_fft, hop_length, win_length)
+        self.n_fft, self.hop_length, self.win_length = _common._defaults(n_fft, hop_length, win_length)
         self.n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
         self.window = window
         bases.get_window(window, self.win_length, self.n_fft)  # validate now, not at the first forward

@@ -6,6 +6,7 @@ from __future__ import annotations
 from torch import nn
 
 from .. import _checks, bases, functional
+from ..functional import constant_q, inverse_constant_q
 from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
 
@@ -60,7 +61,7 @@ class iCQT(nn.Module):
                pad_mode, n_iter, normalization_type, tol, damping, solver, multirate, backend, gamma):
         self.sr = _checks.positive_float("sr", sr)
         self.hop_length = _checks.positive_int("hop_length", hop_length)
-        self.n_bins = functional._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+        self.n_bins = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
         self.fmin, self.fmax, self.bins_per_octave = float(fmin), fmax, int(bins_per_octave)
         self.filter_scale = _checks.positive_float("filter_scale", filter_scale)
         self.norm, self.window, self.gamma = norm, window, gamma
@@ -85,7 +86,7 @@ class iCQT(nn.Module):
 
     def forward(self, CQT, length=None):
         """``CQT``: ``(..., n_bins, frames, 2)`` or complex ``(..., n_bins, frames)``. Returns ``(..., length)``."""
-        return functional._icqt(
+        return inverse_constant_q._icqt(
             CQT, self.sr, self.hop_length, self.fmin, None, self.n_bins, self.bins_per_octave, self.filter_scale,
             self.norm, self.window, self.center, self.pad_mode, self.normalization_type, self.gamma, self.multirate,
             length, self.n_iter, self.tol, self.damping, self.solver, self.backend, self._kernel_width,

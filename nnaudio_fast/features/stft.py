@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _checks, bases, functional
+from ..functional import _common, fourier
 from ..reference import canonical_pad_mode
 from ._base import BasisModule
 
@@ -38,7 +39,7 @@ def _onesided(n_bins: int, n_fft: int, onesided: bool | None) -> bool:
 
 def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length):
     """Shared by ``STFT.inverse`` and ``iSTFT.forward``: two-sided synthesis with the layer's N×N kernels."""
-    re, im = functional._split_complex(X)
+    re, im = fourier._split_complex(X)
     dtype = _checks.compute_dtype(re, "X")
     n_fft = layer.n_fft
     if _onesided(re.shape[-2], n_fft, onesided):
@@ -112,7 +113,7 @@ class STFT(BasisModule):
         precision=None,
     ):
         super().__init__(backend, precision)
-        n_fft, hop_length, win_length = functional._defaults(n_fft, hop_length, win_length)
+        n_fft, hop_length, win_length = _common._defaults(n_fft, hop_length, win_length)
         self.n_fft, self.win_length, self.stride = n_fft, win_length, hop_length
         self.center = bool(center)
         self.pad_mode = pad_mode
@@ -155,7 +156,7 @@ class STFT(BasisModule):
                                                        1.0, self.backend, dft_window=window, precision=self.precision)
         re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend,
                                               dft_window=window, precision=self.precision)
-        return functional._format(re, im, output_format)
+        return _common._format(re, im, output_format)
 
     def inverse(self, X, onesided=None, length=None, refresh_win=True):
         """Inverse STFT of ``X`` ``(batch, freq_bins, time, 2)`` (or complex ``(batch, freq_bins, time)``).
@@ -166,7 +167,7 @@ class STFT(BasisModule):
         """
         if not self.iSTFT:
             raise ValueError("STFT.inverse needs the inverse kernels: construct the layer with iSTFT=True.")
-        dtype = _checks.compute_dtype(functional._split_complex(X)[0], "X")
+        dtype = _checks.compute_dtype(fourier._split_complex(X)[0], "X")
         window = self._basis("window_mask", dtype).reshape(-1)
         return _inverse(self, X, "kernel_cos_inv", "kernel_sin_inv", window, onesided, length)
 
@@ -204,7 +205,7 @@ class iSTFT(BasisModule):
         backend=None,
     ):
         super().__init__(backend)
-        n_fft, hop_length, win_length = functional._defaults(n_fft, hop_length, win_length)
+        n_fft, hop_length, win_length = _common._defaults(n_fft, hop_length, win_length)
         if freq_scale != "no":
             raise ValueError(
                 f"freq_scale={freq_scale!r}: only the plain DFT ('no') has an exact inverse; use freq_scale='no'."
@@ -223,7 +224,7 @@ class iSTFT(BasisModule):
         ``onesided=None`` infers from the number of bins (nnAudio defaulted to ``False`` here and ``True`` in
         ``STFT.inverse``; an explicit value is still honoured and checked against the shape).
         """
-        dtype = _checks.compute_dtype(functional._split_complex(X)[0], "X")
+        dtype = _checks.compute_dtype(fourier._split_complex(X)[0], "X")
         w = self._basis("window_mask", dtype).reshape(-1)
         lpad = (self.n_fft - self.win_length) // 2
         window = F.pad(w, (lpad, self.n_fft - self.win_length - lpad))

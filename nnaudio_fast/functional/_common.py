@@ -1,0 +1,102 @@
+"""Shared by the functional modules: flattening, casting, the cached bases, argument defaults, backend
+selection with precision, and a NaN-free power."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from .. import _checks, dispatch
+from ..reference import canonical_pad_mode, magnitude, phase
+
+OUTPUT_FORMATS = ("Complex", "Magnitude", "Phase")
+
+
+def _flatten(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+    lead = tuple(x.shape[:-1])
+    return x.reshape(-1, x.shape[-1]), lead
+
+
+def _cast(t: torch.Tensor, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return t if (t.dtype == dtype and t.device == device) else t.to(device=device, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=128)
+def _tensor_cache(builder, args, dtype, device):
+    out = builder(*args)
+    if isinstance(out, tuple):
+        return tuple(torch.tensor(o, dtype=dtype, device=device) for o in out)
+    return torch.tensor(out, dtype=dtype, device=device)
+
+
+def _basis(builder, args: tuple, dtype: torch.dtype, device: torch.device):
+    """``builder(*args)`` as tensors of ``dtype`` on ``device``, cached when ``args`` are hashable."""
+    try:
+        hash(args)
+    except TypeError:
+        out = builder(*args)
+        if isinstance(out, tuple):
+            return tuple(torch.tensor(o, dtype=dtype, device=device) for o in out)
+        return torch.tensor(out, dtype=dtype, device=device)
+    return _tensor_cache(builder, args, dtype, torch.device(device))
+
+
+def _defaults(n_fft, hop_length, win_length):
+    n_fft = _checks.positive_int("n_fft", n_fft)
+    win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
+    if win_length > n_fft:
+        raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}; set win_length <= n_fft.")
+    hop_length = win_length // 4 if hop_length is None else hop_length
+    hop_length = _checks.positive_int("hop_length", hop_length)
+    return n_fft, hop_length, win_length
+
+
+def _op(name: str, device: torch.device, backend: str | None, precision: str | None):
+    """The backend's ``name`` op; ``precision`` goes to ops that declare ``takes_precision`` (the fast backends),
+    the reference computes as torch's matmul settings say."""
+    fn = dispatch.select(name, device, backend)
+    if precision is not None and getattr(fn, "takes_precision", False):
+        return functools.partial(fn, precision=precision)
+    return fn
+
+
+def _format(re: torch.Tensor, im: torch.Tensor, output_format: str) -> torch.Tensor:
+    _checks.choice("output_format", output_format, OUTPUT_FORMATS)
+    if output_format == "Complex":
+        return torch.stack((re, im), -1)
+    if output_format == "Magnitude":
+        return magnitude(re, im)
+    return phase(re, im)
+
+
+def _prepare(waveform, kernels, n_fft, hop_length, center, pad_mode):
+    dtype = _checks.compute_dtype(waveform)
+    _checks.positive_int("hop_length", hop_length)
+    _checks.waveform_length(waveform, n_fft, center)
+    pad_mode = canonical_pad_mode(pad_mode)
+    x, lead = _flatten(waveform)
+    x = x.to(dtype)
+    kernels = [None if k is None else _cast(k, dtype, x.device) for k in kernels]
+    return x, lead, kernels, pad_mode
+
+
+class _SafePow(torch.autograd.Function):
+    """``x^γ`` for ``x >= 0`` in one pass, whose gradient is 0 (not inf or NaN) at ``x = 0`` when ``γ < 1``."""
+
+    @staticmethod
+    def forward(ctx, x, gamma):
+        y = x.pow(gamma)
+        ctx.gamma = gamma
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        slope = torch.where(x > 0, ctx.gamma * y / torch.where(x > 0, x, torch.ones_like(x)), torch.zeros_like(x))
+        return grad * slope, None
+
+
+def _safe_pow(x: torch.Tensor, gamma: float) -> torch.Tensor:
+    return x if gamma == 1.0 else _SafePow.apply(x, float(gamma))

@@ -1,0 +1,197 @@
+"""Constant-Q and variable-Q transforms on ``(..., time)``: single-rate and multirate."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import _checks, bases, dispatch
+from ..reference import magnitude
+from ._common import OUTPUT_FORMATS, _basis, _prepare
+
+
+CQT_NORMALIZATIONS = ("librosa", "convolutional", "wrap")
+
+
+def cqt_output(re, im, lengths, normalization_type: str = "librosa", output_format: str = "Magnitude"):
+    """Scale an L1-normalised CQT ``(re, im)`` ``(..., n_bins, T)`` and format it (nnAudio's conventions).
+
+    ``normalization_type``: ``'librosa'`` multiplies bin ``k`` by ``sqrt(lengths[k])`` (``librosa.cqt``'s scale);
+    ``'convolutional'`` leaves the L1-normalised correlation (``|C| <= max|x|``); ``'wrap'`` multiplies by 2, so a
+    unit-amplitude sinusoid at a bin's frequency gives about 1 there.
+    ``output_format``: ``'Magnitude'`` ``(..., n_bins, T)``; ``'Complex'`` ``(..., n_bins, T, 2)`` (real,
+    imaginary); ``'Phase'`` ``(..., n_bins, T, 2)`` (cos, sin of the phase; (1, 0) where ``C = 0``), as nnAudio.
+    """
+    _checks.choice("normalization_type", normalization_type, CQT_NORMALIZATIONS)
+    _checks.choice("output_format", output_format, OUTPUT_FORMATS)
+    if normalization_type == "librosa":
+        scale = torch.sqrt(lengths.to(re.dtype))[:, None]
+        re, im = re * scale, im * scale
+    elif normalization_type == "wrap":
+        re, im = 2.0 * re, 2.0 * im
+    if output_format == "Magnitude":
+        return magnitude(re, im)
+    if output_format == "Complex":
+        return torch.stack((re, im), -1)
+    mag = magnitude(re, im)
+    zero = mag == 0
+    safe = torch.where(zero, torch.ones_like(mag), mag)
+    return torch.stack((torch.where(zero, torch.ones_like(re), re / safe), torch.where(zero, im * 0, im / safe)), -1)
+
+
+def cqt_from_kernels(waveform, kr, ki, hop_length: int, center: bool = True, pad_mode: str = "reflect",
+                     backend: str | None = None):
+    """Single-rate CQT with given (possibly trainable) kernels ``kr``, ``ki`` ``(n_bins, W)``
+    (:func:`nnaudio_fast.bases.cqt_kernels`): ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale."""
+    if kr.shape != ki.shape or kr.dim() != 2:
+        raise ValueError(f"kr {tuple(kr.shape)} and ki {tuple(ki.shape)} must both have shape (n_bins, width).")
+    x, lead, (kr, ki), pad_mode = _prepare(waveform, (kr, ki), kr.shape[-1], hop_length, center, pad_mode)
+    re, im = dispatch.select("cqt_single", x.device, backend)(x, kr, ki, hop_length, center, pad_mode)
+    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
+
+
+def _trim_taps(kernel: torch.Tensor, offset: int) -> tuple[torch.Tensor, int]:
+    """Drop all-zero leading/trailing taps of a constant kernel (stored widths are nnAudio's powers of two)."""
+    if kernel.requires_grad:
+        return kernel, offset  # every tap of a trainable kernel gets a gradient
+    used = torch.nonzero(kernel.detach().abs().amax(dim=(0, 1)))
+    if used.numel() == 0:
+        return kernel, offset
+    lo, hi = int(used[0]), int(used[-1]) + 1
+    return kernel[..., lo:hi], offset + lo
+
+
+def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect", backend: str | None = None,
+                               offsets=None):
+    """Multirate CQT with given per-octave kernels ``(P_i, 2·n_i, W_i)`` (top octave first) and
+    :class:`nnaudio_fast.bases.MultirateCQTPlan`: ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale.
+
+    ``offsets`` overrides ``plan.offsets`` (tap 0 of each kernel relative to the frame, in level samples), for
+    kernels laid out wider than the plan's.
+    """
+    offsets = plan.offsets if offsets is None else tuple(offsets)
+    if len(kernels) != len(plan.levels):
+        raise ValueError(f"got {len(kernels)} octave kernels but the plan has {len(plan.levels)} octaves.")
+    for i, (k, ph) in enumerate(zip(kernels, plan.n_phases)):
+        if k.dim() != 3 or k.shape[0] != ph or k.shape[1] % 2:
+            raise ValueError(f"kernel of octave {i} has shape {tuple(k.shape)}; it must be ({ph}, 2·n_bins, width).")
+    x, lead, kernels, pad_mode = _prepare(waveform, kernels, 1, plan.hop_length, True, pad_mode)
+    trimmed = [_trim_taps(k, o) for k, o in zip(kernels, offsets)]
+    h = _basis(bases.halfband_lowpass, (), x.dtype, x.device)
+    kernels, offsets = [k for k, _ in trimmed], [o for _, o in trimmed]
+    pad = bases.multirate_padding(offsets, [k.shape[-1] for k in kernels], plan.levels)
+    fn = dispatch.select("cqt_multirate", x.device, backend)
+    re, im = fn(x, kernels, offsets, plan.levels, plan.hop_length, pad, h, pad_mode)
+    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
+
+
+def _cqt_bins(fmin, fmax, n_bins, bins_per_octave):
+    bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
+    fmin = _checks.positive_float("fmin", fmin)
+    if fmax is not None:
+        return bases.cqt_n_bins(fmin, _checks.positive_float("fmax", fmax), bins_per_octave)
+    return _checks.positive_int("n_bins", n_bins)
+
+
+def cqt(
+    waveform: torch.Tensor,
+    sr: float = 22050,
+    hop_length: int = 512,
+    fmin: float = 32.70,
+    fmax: float | None = None,
+    n_bins: int = 84,
+    bins_per_octave: int = 12,
+    filter_scale: float = 1,
+    norm=1,
+    window="hann",
+    center: bool = True,
+    pad_mode: str = "reflect",
+    output_format: str = "Magnitude",
+    normalization_type: str = "librosa",
+    gamma: float | None = 0.0,
+    multirate: bool = True,
+    backend: str | None = None,
+) -> torch.Tensor:
+    """Constant-Q transform of ``(..., time)`` signals (variable-Q with ``gamma > 0``).
+
+    ``C[k, t] = sqrt(λ_k) Σ_m x[t·hop + m] K_k[m]`` for ``'librosa'`` normalisation, where ``K_k`` is librosa's
+    wavelet for bin ``k`` (window of fractional length ``λ_k = Q·sr / (f_k + γ/α)``, L1-normalised,
+    :func:`nnaudio_fast.bases.cqt_kernels`), ``f_k = fmin · 2^(k / bins_per_octave)``. This is the transform
+    ``librosa.cqt`` / ``librosa.vqt`` approximate (they resample with soxr and sparsify their kernels; they are
+    within about 1e-2 of it).
+
+    Parameters
+    ----------
+    waveform : Tensor, shape ``(..., time)``
+    sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, window
+        As librosa / nnAudio. Any ``hop_length`` works (also with ``multirate``).
+    fmax : float, optional
+        If given, ``n_bins = ceil(bins_per_octave · log2(fmax / fmin))`` (nnAudio's rule) and ``n_bins`` is ignored.
+    norm : 1, 2, np.inf or None
+        Kernel normalisation (1: L1, librosa's and nnAudio's default).
+    center : bool
+        Frames centred on ``t·hop`` (padding). Only the single-rate transform (``multirate=False``) can do without.
+    pad_mode : {'reflect', 'constant', 'replicate', 'circular'}
+        nnAudio's default ``'reflect'``; librosa's is ``'constant'``.
+    output_format : {'Magnitude', 'Complex', 'Phase'}
+    normalization_type : {'librosa', 'convolutional', 'wrap'}
+        See :func:`cqt_output`.
+    gamma : float or None
+        VQT bandwidth offset in Hz (0: constant-Q; None: librosa's ERB choice).
+    multirate : bool
+        True (default): octave pyramid (:func:`nnaudio_fast.bases.cqt_multirate_kernels`), within about 1e-5
+        (CQT) to 3e-5 (VQT) of the single-rate result and much faster; False: every bin at full rate (CQT1992v2).
+    backend : str, optional
+        See :mod:`nnaudio_fast.dispatch`.
+
+    Returns
+    -------
+    Tensor ``(..., n_bins, n_frames)`` (``'Magnitude'``) or ``(..., n_bins, n_frames, 2)``, ``n_frames = 1 + time //
+    hop_length`` when centred.
+    """
+    n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    sr = _checks.positive_float("sr", sr)
+    hop_length = _checks.positive_int("hop_length", hop_length)
+    _checks.choice("normalization_type", normalization_type, CQT_NORMALIZATIONS)
+    _checks.choice("output_format", output_format, OUTPUT_FORMATS)
+    dtype = _checks.compute_dtype(waveform)
+    design = (sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window)
+    lengths = _basis(bases.cqt_lengths, design, dtype, waveform.device)
+    if multirate:
+        if not center:
+            raise ValueError("center=False is only available for the single-rate transform; pass multirate=False.")
+        plan = bases.cqt_multirate_plan(*design, norm, hop_length)
+        kernels = _basis(_multirate_kernels_only, design + (norm, hop_length), dtype, waveform.device)
+        re, im = cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode, backend)
+    else:
+        kr, ki = _basis(bases.cqt_kernels, design + (norm,), dtype, waveform.device)
+        re, im = cqt_from_kernels(waveform, kr, ki, hop_length, center, pad_mode, backend)
+    return cqt_output(re, im, lengths, normalization_type, output_format)
+
+
+def _multirate_kernels_only(*args):
+    return bases.cqt_multirate_kernels(*args)[1]
+
+
+def vqt(
+    waveform: torch.Tensor,
+    sr: float = 22050,
+    hop_length: int = 512,
+    fmin: float = 32.70,
+    fmax: float | None = None,
+    n_bins: int = 84,
+    bins_per_octave: int = 12,
+    gamma: float | None = 0.0,
+    filter_scale: float = 1,
+    norm=1,
+    window="hann",
+    pad_mode: str = "reflect",
+    output_format: str = "Magnitude",
+    normalization_type: str = "librosa",
+    multirate: bool = True,
+    backend: str | None = None,
+) -> torch.Tensor:
+    """Variable-Q transform: :func:`cqt` with bandwidth offset ``gamma`` (Hz; ``None``: librosa's ERB choice
+    ``24.7·α/0.108``), so low bins get shorter filters ``λ_k = Q·sr / (f_k + γ/α)``. nnAudio's default
+    ``gamma=0`` is the CQT. Matches ``librosa.vqt`` (about 1e-2, see :func:`cqt`)."""
+    return cqt(waveform, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, True,
+               pad_mode, output_format, normalization_type, gamma, multirate, backend)
