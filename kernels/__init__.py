@@ -167,9 +167,10 @@ def _check_levels(h, device, n_levels):
         raise ValueError(f"h is on {h.device} but the signal is on {device}; move them together.")
 
 
-def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int) -> tuple:
+def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, *, precision=None) -> tuple:
     """Levels ``1 … n_levels`` of the half-band pyramid of ``x`` ``(B, N)`` (see
-    :func:`nnaudio_fast.reference.pyramid`), by the multi-level Triton decimation kernel; differentiable (the
+    :func:`nnaudio_fast.reference.pyramid`), by the multi-level Triton decimation kernel (the filter as a Toeplitz
+    tensor-core product; ``precision`` as for the other ops, 'bf16' filtering in TF32); differentiable (the
     backward is :func:`pyramid_adjoint`). ``h`` is a constant (no gradient flows to it)."""
     if x.dim() != 2:
         raise ValueError(f"the Triton ops take a flat (batch, time) signal, got shape {tuple(x.shape)}.")
@@ -180,11 +181,11 @@ def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int) -> tuple:
         return reference.pyramid(x, h, n_levels)
     from .cqt import level_lengths
 
-    flat = _cqt_ops().cqt_pyramid(x, h, int(n_levels))
+    flat = _cqt_ops().cqt_pyramid(x, h, int(n_levels), resolve_precision(precision))
     return tuple(torch.split(flat, level_lengths(x.shape[-1], n_levels)[1:], dim=1))
 
 
-def pyramid_adjoint(grads, h: torch.Tensor, length: int) -> torch.Tensor:
+def pyramid_adjoint(grads, h: torch.Tensor, length: int, *, precision=None) -> torch.Tensor:
     """Adjoint of :func:`pyramid` (see :func:`nnaudio_fast.reference.pyramid_adjoint`): cotangents ``grads[ℓ−1]``
     ``(B, ⌈N/2^ℓ⌉)`` of levels ``1 … L`` → cotangent ``(B, length)`` of the input."""
     grads = list(grads)
@@ -200,7 +201,7 @@ def pyramid_adjoint(grads, h: torch.Tensor, length: int) -> torch.Tensor:
         if g.dim() != 2 or g.shape != (grads[0].shape[0], n):
             raise ValueError(f"grads[{i}] has shape {tuple(g.shape)}; it must be (batch, {n}) for length={length}.")
     flat = torch.cat([g.to(torch.float32) for g in grads], 1)
-    return _cqt_ops().cqt_pyramid_adjoint(flat, h, int(length), len(grads))
+    return _cqt_ops().cqt_pyramid_adjoint(flat, h, int(length), len(grads), resolve_precision(precision))
 
 
 def cqt_multirate(x, kernels, offsets, levels, hop_length: int, pad_amount: int, h, pad_mode: str, *,
@@ -229,6 +230,6 @@ def cqt_multirate(x, kernels, offsets, levels, hop_length: int, pad_amount: int,
     return re, im
 
 
-for _op in (stft, spectrogram, log_spectrogram, cqt_single, cqt_multirate):
+for _op in (stft, spectrogram, log_spectrogram, cqt_single, cqt_multirate, pyramid, pyramid_adjoint):
     _op.takes_precision = True  # nnaudio_fast.functional passes precision= to ops that declare it
 del _op

@@ -16,17 +16,34 @@ Pyramid. Level ``ℓ`` is ``y_ℓ[n] = Σ_j h_j y_{ℓ−1}[2n − j]`` (zeros o
 ``A_L = ȳ_L``, ``A_{ℓ−1} = ȳ_{ℓ−1} + Hᵀ A_ℓ`` with ``(Hᵀa)[2m] = c·a[m]`` and
 ``(Hᵀa)[2m + 1] = Σ_k g_k (a[m + k + 1] + a[m − k])``.
 
+The filter as a matrix product. Written directly, each output issues ``K + 1 = 39`` loads (stride 2 in the
+input, so 8 bytes of L1 bandwidth each): ≈ 300 B of L1 traffic per output, ≈ 4.7 GB at batch 64 × 10 s, about
+140 µs of an H100's L1 bandwidth against a memory floor of ≈ 40 µs (read the waveform, write every level once,
+≈ 116 MB) — Triton cannot keep a sliding window in registers. Instead a tile of ``ROWS × Q`` consecutive outputs
+(row ``r`` starting at output ``n_r``) is ``Y = c·E + V·F``: ``E[r, p] = v[2(n_r + p)]``, ``V[r, k] =
+v[2(n_r − KK + k) + 1]`` (the ``Q + 2KK − 1`` odd samples around the row, ``KK = ⌈K/2⌉`` odd taps a side) and
+``F[k, p] = f[k − p]`` the banded Toeplitz matrix of ``f = (g_{KK−1}, …, g_0, g_0, …, g_{KK−1})`` (zero elsewhere;
+built once on the device, :func:`toeplitz_taps`). Each odd sample is then loaded ``(Q + 2KK − 1)/Q ≈ 3`` times
+(``Q = 32``) and the arithmetic goes to the tensor cores: ``2·KC = 192`` FLOP per output and pass (``KC = 96`` the
+padded band), ×3 passes in 'exact' mode (3×TF32) ≈ 8.7 GFLOP at batch 64 × 10 s, ≈ 25 µs of TF32 tensor
+throughput: the pyramid should stay close to its memory floor (to be measured). The adjoint's odd outputs are the
+same product with the window shifted by one (``V[r, k] = a[m_r − KK + 1 + k]``, same ``F``), its even outputs
+``c·a[m]``. The filter runs in TF32×3 ('exact'), FP32 FMAs ('ieee') or one TF32 pass ('tf32', and 'bf16': a bf16
+lowpass would cost ~1e-2 per level, compounding over the octaves).
+
 Several levels per launch (``_pyramid_kernel``, ``_pyramid_adjoint_kernel``): a program owns a chunk of the
 group's last level and computes, level after level, the range of every intermediate level that chunk depends on
-(the chunk grown by the filter's reach ``R = 2⌈K/2⌉ − 1`` samples per level and side: ``≈ 2R/chunk`` extra work,
-7% at chunk 1024), writing it to the level's place in global memory and synchronising the program's threads
-(``tl.debug_barrier``: ``bar.sync``, which orders the CTA's global writes before its later reads) before the next
-level reads it. Neighbouring programs write the overlapping halo samples with bit-identical values (the same
-instructions on the same inputs), so the race is benign and the result deterministic. Levels are kept in one flat
-``(B, Σ len_ℓ)`` buffer (level 1 first), which the CQT kernels index directly. How many levels share a launch and
-the chunk size trade launches against halo work and parallelism (:func:`pyramid_groups`): at batch 64 × 10 s all
-six levels of a 22.05 kHz CQT go in one launch; at batch 1 the first level gets its own launch (enough programs
-to fill the GPU) and the coarse levels share one.
+(the chunk grown by the filter's reach ``R = 2·KK − 1`` samples per level and side: ``≈ 2R/chunk`` extra work, 7%
+at chunk 1024), writing it to the level's place in global memory and synchronising the program's threads
+(``tl.debug_barrier``: ``bar.sync``, which orders the CTA's global writes before its later reads; the compile check
+asserts the loads are coherent ``ld.global``, not ``ld.global.nc``) before the next level reads it. Reads are
+masked to the range the previous level holds (a NaN there would survive a product with F's zeros). Neighbouring
+programs write the overlapping halo samples with bit-identical values (the same instructions on the same inputs),
+so the race is benign and the result deterministic. Levels are kept in one flat ``(B, Σ len_ℓ)`` buffer (level 1
+first), which the CQT kernels index directly. How many levels share a launch and the chunk size trade launches
+against halo work and parallelism (:func:`pyramid_groups`): at batch 64 × 10 s all six levels of a 22.05 kHz CQT
+go in one launch; at batch 1 the first level gets its own launch (enough programs to fill the GPU) and the coarse
+levels share one.
 
 Octave products. Octave ``i`` (top first; ``n_i`` bins, kernel ``K_i`` of shape ``(P_i, 2n_i, W_i)``: the real
 rows, then the negated imaginary rows) runs on level ``ℓ_i`` (``d = 2^ℓ_i``). Frame ``t`` (``T = 1 + L // hop``
@@ -62,7 +79,7 @@ Cost. For 84 bins from 32.7 Hz at 22.05 kHz, hop 512, the octaves cost ``B·T·�
 design minimises launches and passes over the signal: the pyramid reads the waveform once and writes each level
 once (``≈ B·L`` samples in all), the octave kernel reads the levels (from L2 mostly: ``L_p/2`` samples for level
 1) and writes only the CQT. Two launches forward (pyramid, octaves) for long batches, three for short ones; four
-or five backward. Waveforms are read as fp32 (fp16/bf16 are converted by the launcher); offsets are 64-bit and
+or five backward (level cotangents, pyramid adjoint, padding fold, kernel gradient and the sum of its splits). Waveforms are read as fp32 (fp16/bf16 are converted by the launcher); offsets are 64-bit and
 lengths/strides ``do_not_specialize``. float64 problems go to the reference (see :mod:`nnaudio_fast.kernels`).
 
 Block sizes (``_GPU_BLOCKS``) and the grouping thresholds were chosen without a GPU, as the largest tiles that
@@ -138,91 +155,74 @@ def _level_geometry(Lp, level):
     return off, length
 
 
-@triton.jit
-def _halve(src_row, s_src, src_len, L, left, h_ptr, n, mask, K, interior, PAD: tl.constexpr, KK: tl.constexpr):
-    """``y[n] = c·v[2n] + Σ_k g_k (v[2n − 2k − 1] + v[2n + 2k + 1])``, ``c = h[K]``, ``g_k = h[K + 2k + 1]``
-    (the reference's order of summation). ``interior``: every tap of the block reads a real sample (no bounds or
-    padding arithmetic)."""
-    m = 2 * n
-    c = tl.load(h_ptr + K)
-    if interior:
-        p = src_row + (m - left) * s_src
-        y = c * tl.load(p, mask=mask, other=0.0).to(tl.float32)
-        for k in tl.static_range(KK):
-            g = tl.load(h_ptr + K + 2 * k + 1)
-            a = tl.load(p - (2 * k + 1) * s_src, mask=mask, other=0.0).to(tl.float32)
-            z = tl.load(p + (2 * k + 1) * s_src, mask=mask, other=0.0).to(tl.float32)
-            y += g * (a + z)
-    else:
-        y = c * _level_load(src_row, s_src, m, src_len, L, left, mask, PAD)
-        for k in tl.static_range(KK):
-            g = tl.load(h_ptr + K + 2 * k + 1)
-            a = _level_load(src_row, s_src, m - (2 * k + 1), src_len, L, left, mask, PAD)
-            z = _level_load(src_row, s_src, m + (2 * k + 1), src_len, L, left, mask, PAD)
-            y += g * (a + z)
-    return y
-
-
-@triton.jit
-def _halve_adjoint(a_row, a_len, h_ptr, m, K, interior, KK: tl.constexpr):
-    """``(Hᵀa)[2m] = c·a[m]`` and ``(Hᵀa)[2m + 1] = Σ_k g_k (a[m + k + 1] + a[m − k])``; ``a`` is zero outside
-    ``[0, a_len)``; ``interior``: every read is inside."""
-    if interior:
-        even = tl.load(h_ptr + K) * tl.load(a_row + m)
-    else:
-        even = tl.load(h_ptr + K) * tl.load(a_row + m, mask=(m >= 0) & (m < a_len), other=0.0)
-    odd = tl.zeros(m.shape, dtype=tl.float32)
-    for k in tl.static_range(KK):
-        g = tl.load(h_ptr + K + 2 * k + 1)
-        if interior:
-            v1 = tl.load(a_row + (m + k + 1))
-            v2 = tl.load(a_row + (m - k))
-        else:
-            i1 = m + k + 1
-            i2 = m - k
-            v1 = tl.load(a_row + i1, mask=(i1 >= 0) & (i1 < a_len), other=0.0)
-            v2 = tl.load(a_row + i2, mask=(i2 >= 0) & (i2 < a_len), other=0.0)
-        odd += g * (v1 + v2)
-    return even, odd
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # pyramid
 # ----------------------------------------------------------------------------------------------------------------
+@triton.jit
+def _level_tile(row_ptr, stride, pos, length, L, left, mask, interior, PAD: tl.constexpr):
+    """:func:`_level_load` of a tile; ``interior``: every unmasked position reads a real sample of the row."""
+    if interior:
+        v = tl.load(row_ptr + (pos - left) * stride, mask=mask, other=0.0).to(tl.float32)
+    else:
+        v = _level_load(row_ptr, stride, pos, length, L, left, mask, PAD)
+    return v
+
+
 @triton.jit(do_not_specialize=["L", "src_len", "left", "n_chunks", "s_sb", "s_sl", "s_ob"])
 def _pyramid_kernel(
-    src_ptr, h_ptr, out_ptr,
+    src_ptr, h_ptr, f_ptr, out_ptr,
     L, src_len, left, n_chunks, K,
     s_sb, s_sl, s_ob,
-    PAD: tl.constexpr, LEVELS: tl.constexpr, KK: tl.constexpr, CHUNK: tl.constexpr, BLOCK: tl.constexpr,
+    PAD: tl.constexpr, LEVELS: tl.constexpr, KK: tl.constexpr, CHUNK: tl.constexpr, PREC: tl.constexpr,
+    EMULATE_BF16: tl.constexpr, ROWS: tl.constexpr, Q: tl.constexpr, KC: tl.constexpr, BLOCK_KC: tl.constexpr,
 ):
     """Levels ``1 … LEVELS`` above the source ``v`` (``src_len`` samples; with ``PAD`` the padded waveform, see
     :func:`_level_load`), written one after the other into each row of ``out`` (unit stride). A program owns
-    ``CHUNK`` samples of the last level and computes the range of each earlier level they depend on."""
+    ``CHUNK`` samples of the last level and computes the range of each earlier level they depend on, in tiles of
+    ``ROWS × Q`` outputs: ``Y = c·E + V·F`` with ``E[r, p] = v[2n]``, ``V[r, k] = v[2(n_r − KK + k) + 1]`` (the odd
+    samples around row ``r``, which starts at output ``n_r``) and ``F[k, p] = f[k − p]`` the Toeplitz matrix of the
+    odd taps ``f = (g_{KK−1}, …, g_0, g_0, …, g_{KK−1})``."""
     pid = tl.program_id(0)
     b = (pid // n_chunks).to(tl.int64)
     chunk = (pid % n_chunks).to(tl.int64)
     reach = 2 * KK - 1
     src_row = src_ptr + b * s_sb
     out_row = out_ptr + b * s_ob
+    c = tl.load(h_ptr + K)
+    r = tl.arange(0, ROWS).to(tl.int64)
+    p = tl.arange(0, Q).to(tl.int64)
+    k = tl.arange(0, BLOCK_KC).to(tl.int64)
+    f_ptrs = f_ptr + k[:, None] * Q + p[None, :]  # loaded per tile (L1-resident): not live across the loops
     prev_len = src_len.to(tl.int64)
     prev_off = prev_len * 0
     off = prev_len * 0
     for lvl in tl.static_range(LEVELS):
         length = (prev_len + 1) // 2
         grow = (1 << (LEVELS - 1 - lvl)) - 1  # levels between this one and the last, as a factor 2^e − 1
-        lo = tl.maximum(chunk * CHUNK * (grow + 1) - reach * grow, 0)
-        hi = tl.minimum(((chunk + 1) * CHUNK - 1) * (grow + 1) + reach * grow, length - 1)
-        for n0 in range(lo, hi + 1, BLOCK):
-            n = n0 + tl.arange(0, BLOCK).to(tl.int64)
+        lo_raw = chunk * CHUNK * (grow + 1) - reach * grow
+        hi_raw = ((chunk + 1) * CHUNK - 1) * (grow + 1) + reach * grow
+        lo = tl.maximum(lo_raw, 0)
+        hi = tl.minimum(hi_raw, length - 1)
+        for n0 in range(lo, hi + 1, ROWS * Q):
+            row0 = n0 + r * Q
+            n = row0[:, None] + p[None, :]
             mask = n <= hi
-            n1 = tl.minimum(n0 + BLOCK - 1, hi)
+            n1 = tl.minimum(n0 + ROWS * Q - 1, hi)
+            interior = (2 * n0 - reach >= left) & (2 * n1 + reach < left + L)
             if lvl == 0:
-                interior = (2 * n0 - reach >= left) & (2 * n1 + reach < left + L)
-                y = _halve(src_row, s_sl, prev_len, L, left, h_ptr, n, mask, K, interior, PAD, KK)
+                y = c * _level_tile(src_row, s_sl, 2 * n, prev_len, L, left, mask, interior, PAD)
             else:
-                interior = (2 * n0 - reach >= 0) & (2 * n1 + reach < prev_len)
-                y = _halve(out_row + prev_off, 1, prev_len, prev_len, 0, h_ptr, n, mask, K, interior, 0, KK)
+                y = c * _level_load(out_row + prev_off, 1, 2 * n, prev_len, prev_len, 0, mask, 0)
+            for kc in tl.static_range(0, KC, BLOCK_KC):
+                pos = 2 * (row0[:, None] - KK + kc + k[None, :]) + 1
+                # only what the previous level's range holds (elsewhere F is 0 for every output kept)
+                v_mask = (row0 <= hi)[:, None] & (kc + k < Q + 2 * KK - 1)[None, :] & (pos >= 2 * lo - reach) \
+                    & (pos <= 2 * hi + reach)
+                if lvl == 0:
+                    v = _level_tile(src_row, s_sl, pos, prev_len, L, left, v_mask, interior, PAD)
+                else:
+                    v = _level_load(out_row + prev_off, 1, pos, prev_len, prev_len, 0, v_mask, 0)
+                y = _mma(v, tl.load(f_ptrs + kc * Q), y, PREC, EMULATE_BF16)
             tl.store(out_row + off + n, y, mask=mask)
         tl.debug_barrier()  # this level's samples (written by all of the program's threads) are read next
         prev_off = off
@@ -232,21 +232,29 @@ def _pyramid_kernel(
 
 @triton.jit(do_not_specialize=["len_out", "n_chunks", "s_tb", "s_gb", "s_g0b", "s_ab", "s_ob", "s_ol"])
 def _pyramid_adjoint_kernel(
-    top_ptr, g_ptr, g0_ptr, acc_ptr, out_ptr, h_ptr,
+    top_ptr, g_ptr, g0_ptr, acc_ptr, out_ptr, h_ptr, f_ptr,
     len_out, n_chunks, K,
     s_tb, s_gb, s_g0b, s_ab, s_ob, s_ol,
-    HAS_G0: tl.constexpr, LEVELS: tl.constexpr, KK: tl.constexpr, CHUNK: tl.constexpr, BLOCK: tl.constexpr,
+    HAS_G0: tl.constexpr, LEVELS: tl.constexpr, KK: tl.constexpr, CHUNK: tl.constexpr, PREC: tl.constexpr,
+    EMULATE_BF16: tl.constexpr, ROWS: tl.constexpr, Q: tl.constexpr, KC: tl.constexpr, BLOCK_KC: tl.constexpr,
 ):
     """Adjoint over levels ``s … s + LEVELS``: from the accumulated cotangent ``A_{s+LEVELS}`` (``top``), computes
     ``A_ℓ = ȳ_ℓ + Hᵀ A_{ℓ+1}`` for ``ℓ = s + LEVELS − 1 … s``. ``g``/``acc``: cotangents ``ȳ`` and scratch for ``A``
     of levels ``s + 1 …`` laid out one after the other (level ``s + 1`` at offset 0); ``A_s`` (plus ``g0`` = ``ȳ_s``
-    when ``HAS_G0``) goes to ``out`` (``len_out = len_s`` samples). A program owns ``CHUNK`` samples of level ``s``."""
+    when ``HAS_G0``) goes to ``out`` (``len_out = len_s`` samples). A program owns ``CHUNK`` samples of level ``s``.
+    Tiles as in :func:`_pyramid_kernel`: ``(Hᵀa)[2m + 1] = Σ_k a[m − KK + 1 + k]·f[k − p]`` (same ``F``) and
+    ``(Hᵀa)[2m] = c·a[m]``."""
     pid = tl.program_id(0)
     b = (pid // n_chunks).to(tl.int64)
     chunk = (pid % n_chunks).to(tl.int64)
     reach = 2 * KK - 1
     lo_s = chunk * CHUNK
     hi_s = tl.minimum(lo_s + CHUNK - 1, len_out - 1)
+    c = tl.load(h_ptr + K)
+    r = tl.arange(0, ROWS).to(tl.int64)
+    p = tl.arange(0, Q).to(tl.int64)
+    k = tl.arange(0, BLOCK_KC).to(tl.int64)
+    f_ptrs = f_ptr + k[:, None] * Q + p[None, :]
     for j in tl.static_range(LEVELS - 1, -1, -1):  # level s + j from level s + j + 1
         fine_len = len_out.to(tl.int64)
         fine_off = fine_len * 0  # offset of level s + j in the g/acc layout (meaningful for j >= 1)
@@ -267,10 +275,19 @@ def _pyramid_adjoint_kernel(
         else:  # conservative range of level s + j that the chunk of level s depends on
             lo = tl.maximum((lo_s >> j) - reach - 1, 0)
             hi = tl.minimum((hi_s >> j) + reach + 1, fine_len - 1)
-        for m0 in range(lo >> 1, (hi >> 1) + 1, BLOCK):
-            m = m0 + tl.arange(0, BLOCK).to(tl.int64)
-            interior = (m0 - (KK - 1) >= 0) & (m0 + BLOCK - 1 + KK < coarse_len)
-            even, odd = _halve_adjoint(a_row, coarse_len, h_ptr, m, K, interior, KK)
+        a_lo = tl.maximum((lo - reach) >> 1, 0)  # what the coarse level's range holds
+        a_hi = tl.minimum((hi + reach) >> 1, coarse_len - 1)
+        for m0 in range(lo >> 1, (hi >> 1) + 1, ROWS * Q):
+            row0 = m0 + r * Q
+            m = row0[:, None] + p[None, :]
+            odd = tl.zeros((ROWS, Q), dtype=tl.float32)
+            for kc in tl.static_range(0, KC, BLOCK_KC):
+                idx = row0[:, None] - (KK - 1) + kc + k[None, :]
+                v_mask = (2 * row0 <= hi)[:, None] & (kc + k < Q + 2 * KK - 1)[None, :] & (idx >= a_lo) \
+                    & (idx <= a_hi)
+                v = tl.load(a_row + idx, mask=v_mask, other=0.0)
+                odd = _mma(v, tl.load(f_ptrs + kc * Q), odd, PREC, EMULATE_BF16)
+            even = c * tl.load(a_row + m, mask=(m >= a_lo) & (m <= a_hi), other=0.0)
             ie = 2 * m
             io = ie + 1
             me = (ie >= lo) & (ie <= hi)
@@ -529,15 +546,15 @@ def _octave_kernel_grad_kernel(
 # ----------------------------------------------------------------------------------------------------------------
 # Untimed: chosen without a GPU as the largest tensor-core-friendly tiles that compile for sm_90 (triton 3.6 and
 # 3.9) with no register spills; tf32x3 needs the most registers. Time them with benchmarks/gpu_cqt.py.
-_EXACT = ("exact", "ieee")
 _GPU_BLOCKS = {
-    ("pyramid", None): dict(BLOCK=512, num_warps=8),
+    ("pyramid", None): dict(ROWS=64, Q=32, BLOCK_KC=32, num_warps=4),  # wgmma on sm_90 (M = 64)
+    ("pyramid", "ieee"): dict(ROWS=16, Q=32, BLOCK_KC=16, num_warps=4),  # FP32 FMAs: smaller tiles, no spills
     ("octave_fwd", None): dict(BLOCK_T=128, BLOCK_K=32, num_warps=8),
     ("input_grad", None): dict(BLOCK_Q=64, BLOCK_RR=16, num_warps=8),
     ("kernel_grad", None): dict(BLOCK_J=64, BLOCK_S=32, num_warps=8),
 }
 _INTERPRET_BLOCKS = {  # small tiles: the test shapes then span several tiles along every axis
-    "pyramid": dict(BLOCK=256), "octave_fwd": dict(BLOCK_T=16, BLOCK_K=16, BLOCK_R=16),
+    "pyramid": dict(ROWS=16, Q=16, BLOCK_KC=32), "octave_fwd": dict(BLOCK_T=16, BLOCK_K=16, BLOCK_R=16),
     "input_grad": dict(BLOCK_Q=16, BLOCK_R=16, BLOCK_RR=64), "kernel_grad": dict(BLOCK_J=64, BLOCK_S=16, BLOCK_R=16),
 }
 #: Pyramid grouping (see :func:`pyramid_groups`): at most this many levels per launch (the level loop is unrolled),
@@ -550,7 +567,7 @@ _INTERPRET_PYRAMID = dict(max_levels=2, chunk=256)
 def _blocks(kind: str, precision: str = "exact", rows: int = 0) -> dict:
     if INTERPRET:
         return dict(_INTERPRET_BLOCKS[kind])
-    cfg = (_GPU_BLOCKS.get((kind, _EXACT if precision in _EXACT else None)) or _GPU_BLOCKS[(kind, None)])
+    cfg = _GPU_BLOCKS.get((kind, precision)) or _GPU_BLOCKS[(kind, None)]
     cfg = dict(cfg, num_stages=1 if kind == "pyramid" else 2)
     if kind in ("octave_fwd", "input_grad", "kernel_grad"):
         cfg.setdefault("BLOCK_R", _pow2(rows, 16, 32))
@@ -635,8 +652,34 @@ def _taps_constants(h: torch.Tensor):
     return k, (k + 1) // 2  # K, number of odd taps per side
 
 
+#: ``tl.dot`` precision of the pyramid's filter per mode: the speed modes keep TF32 (a bf16 lowpass would cost
+#: ~1e-2 per level, compounding over the octaves).
+PYRAMID_DOT = {"exact": "tf32x3", "ieee": "ieee", "tf32": "tf32", "bf16": "tf32"}
+_TOEPLITZ: "collections.OrderedDict[tuple, torch.Tensor]" = collections.OrderedDict()
+
+
+def toeplitz_taps(h32: torch.Tensor, q: int, block_kc: int) -> torch.Tensor:
+    """``F[k, p] = f[k − p]`` (``KC × Q``, zero outside ``0 ≤ k − p < 2·KK``; ``KC`` the multiple of ``block_kc``
+    ``≥ Q + 2·KK − 1``), ``f`` the odd taps of ``h`` in order: the pyramid's filter as a tensor-core operand. Built
+    on the device without a synchronisation, cached per taps tensor."""
+    key = (h32.data_ptr(), h32._version, h32.device, q, block_kc)
+    hit = _TOEPLITZ.get(key)
+    if hit is not None:
+        return hit[0]
+    K, KK = _taps_constants(h32)
+    g = h32[K + 1:: 2]  # g_k = h[K + 2k + 1]
+    f = torch.cat((g.flip(0), g))
+    kc = _cdiv(q + 2 * KK - 1, block_kc) * block_kc
+    d = torch.arange(kc, device=h32.device)[:, None] - torch.arange(q, device=h32.device)[None, :]
+    F = torch.where((d >= 0) & (d < 2 * KK), f[d.clamp(0, 2 * KK - 1)], torch.zeros((), device=h32.device))
+    _TOEPLITZ[key] = (F.contiguous(), h32)
+    if len(_TOEPLITZ) > 8:
+        _TOEPLITZ.popitem(last=False)
+    return _TOEPLITZ[key][0]
+
+
 def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, pad_mode: str = "constant", left: int = 0,
-            max_levels=None, chunk=None) -> torch.Tensor:
+            precision: str = "exact", max_levels=None, chunk=None) -> torch.Tensor:
     """Levels ``1 … n_levels`` of the pyramid of ``x`` ``(B, L)`` (padded by ``left`` samples of ``pad_mode`` on
     each side when ``left > 0``) as one flat ``(B, Σ len_ℓ)`` fp32 buffer, level 1 first."""
     B, L = x.shape
@@ -647,7 +690,8 @@ def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, pad_mode: str = "co
         return flat.zero_() if L == 0 else flat
     h32 = check_taps(h)
     K, KK = _taps_constants(h32)
-    cfg = _blocks("pyramid")
+    cfg = _blocks("pyramid", precision)
+    F = toeplitz_taps(h32, cfg["Q"], cfg["BLOCK_KC"])
     offsets = [0]
     for n in lengths[1:]:
         offsets.append(offsets[-1] + n)
@@ -660,14 +704,15 @@ def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, pad_mode: str = "co
             s_sb, s_sl, src_pad, src_left, src_l = flat.stride(0), 1, PAD_NONE, 0, lengths[s]
         dst = flat[:, offsets[s]:]
         _pyramid_kernel[(B * n_chunks,)](
-            src, h32, dst, src_l, lengths[s], src_left, n_chunks, K, s_sb, s_sl, flat.stride(0),
-            PAD=src_pad, LEVELS=q, KK=KK, CHUNK=c, **cfg,
+            src, h32, F, dst, src_l, lengths[s], src_left, n_chunks, K, s_sb, s_sl, flat.stride(0),
+            PAD=src_pad, LEVELS=q, KK=KK, CHUNK=c, PREC=PYRAMID_DOT[precision], EMULATE_BF16=INTERPRET,
+            KC=F.shape[0], **cfg,
         )
     return flat
 
 
-def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels: int, base=None, max_levels=None,
-                    chunk=None) -> torch.Tensor:
+def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels: int, base=None,
+                    precision: str = "exact", max_levels=None, chunk=None) -> torch.Tensor:
     """Adjoint of :func:`pyramid` (without padding): ``grads`` is the flat ``(B, Σ len_ℓ)`` cotangent of levels
     ``1 … n_levels``; returns the cotangent ``(B, length)`` of the input, plus ``base`` ``(B, length)`` (the
     cotangent of level 0 itself, if given)."""
@@ -680,7 +725,8 @@ def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels:
         return out.copy_(base) if base is not None else out.zero_()
     h32 = check_taps(h)
     K, KK = _taps_constants(h32)
-    cfg = _blocks("pyramid")
+    cfg = _blocks("pyramid", precision)
+    F = toeplitz_taps(h32, cfg["Q"], cfg["BLOCK_KC"])
     offsets = [0]
     for n in lengths[1:]:
         offsets.append(offsets[-1] + n)
@@ -698,9 +744,10 @@ def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels:
             g0 = grads[:, offsets[s - 1]:]
         g0_t = g0 if g0 is not None else grads
         _pyramid_adjoint_kernel[(B * n_chunks,)](
-            top, grads[:, offsets[s]:], g0_t, acc[:, offsets[s]:], dst, h32,
+            top, grads[:, offsets[s]:], g0_t, acc[:, offsets[s]:], dst, h32, F,
             lengths[s], n_chunks, K, top.stride(0), grads.stride(0), g0_t.stride(0), acc.stride(0), s_ob, s_ol,
-            HAS_G0=g0 is not None, LEVELS=q, KK=KK, CHUNK=c_fine, **cfg,
+            HAS_G0=g0 is not None, LEVELS=q, KK=KK, CHUNK=c_fine, PREC=PYRAMID_DOT[precision],
+            EMULATE_BF16=INTERPRET, KC=F.shape[0], **cfg,
         )
     return out
 
@@ -858,7 +905,7 @@ def input_grad(g_re, g_im, kpack, h, layout: OctaveLayout, length: int, pad_mode
     if layout.max_level == 0:
         dpad = base
     else:
-        dpad = pyramid_adjoint(flat[:, has0:], h, lp, layout.max_level, base=base)
+        dpad = pyramid_adjoint(flat[:, has0:], h, lp, layout.max_level, base=base, precision=precision)
     if layout.pad == 0:
         return dpad.contiguous()
     return fold_padding(dpad, length, 2 * layout.pad, True, pad_mode)

@@ -32,52 +32,53 @@ def _flat_len(length, n_levels):
 # pyramid
 # ----------------------------------------------------------------------------------------------------------------
 @torch.library.custom_op("nnaudio_fast::cqt_pyramid", mutates_args=())
-def cqt_pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int) -> torch.Tensor:
+def cqt_pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, precision: str) -> torch.Tensor:
     with _guard(x):
-        return K.pyramid(x, h, n_levels)
+        return K.pyramid(x, h, n_levels, precision=precision)
 
 
 @cqt_pyramid.register_fake
-def _(x, h, n_levels):
+def _(x, h, n_levels, precision):
     return x.new_empty((x.shape[0], _flat_len(x.shape[-1], n_levels)), dtype=torch.float32)
 
 
 @torch.library.custom_op("nnaudio_fast::cqt_pyramid_adjoint", mutates_args=())
-def cqt_pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels: int) -> torch.Tensor:
+def cqt_pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels: int,
+                        precision: str) -> torch.Tensor:
     with _guard(grads):
         if grads.stride(-1) != 1:
             grads = grads.contiguous()
-        return K.pyramid_adjoint(grads, h, length, n_levels)
+        return K.pyramid_adjoint(grads, h, length, n_levels, precision=precision)
 
 
 @cqt_pyramid_adjoint.register_fake
-def _(grads, h, length, n_levels):
+def _(grads, h, length, n_levels, precision):
     return grads.new_empty((grads.shape[0], length), dtype=torch.float32)
 
 
 def _pyramid_setup(ctx, inputs, output):
-    x, h, n_levels = inputs
+    x, h, n_levels, precision = inputs
     ctx.save_for_backward(h)
-    ctx.length, ctx.n_levels, ctx.dtype = x.shape[-1], n_levels, x.dtype
+    ctx.length, ctx.n_levels, ctx.dtype, ctx.precision = x.shape[-1], n_levels, x.dtype, precision
 
 
 def _pyramid_backward(ctx, grad):
     (h,) = ctx.saved_tensors
-    return cqt_pyramid_adjoint(grad, h, ctx.length, ctx.n_levels).to(ctx.dtype), None, None
+    return cqt_pyramid_adjoint(grad, h, ctx.length, ctx.n_levels, ctx.precision).to(ctx.dtype), None, None, None
 
 
 cqt_pyramid.register_autograd(_pyramid_backward, setup_context=_pyramid_setup)
 
 
 def _adjoint_setup(ctx, inputs, output):
-    grads, h, length, n_levels = inputs
+    grads, h, length, n_levels, precision = inputs
     ctx.save_for_backward(h)
-    ctx.n_levels, ctx.dtype = n_levels, grads.dtype
+    ctx.n_levels, ctx.dtype, ctx.precision = n_levels, grads.dtype, precision
 
 
 def _adjoint_backward(ctx, grad):
     (h,) = ctx.saved_tensors
-    return cqt_pyramid(grad, h, ctx.n_levels).to(ctx.dtype), None, None, None
+    return cqt_pyramid(grad, h, ctx.n_levels, ctx.precision).to(ctx.dtype), None, None, None, None
 
 
 cqt_pyramid_adjoint.register_autograd(_adjoint_backward, setup_context=_adjoint_setup)
@@ -93,7 +94,7 @@ def cqt_multirate(x: torch.Tensor, kpack: torch.Tensor, shapes: list[int], offse
     with _guard(x):
         layout = K.octave_layout(shapes, offsets, levels, hop_length, pad_amount, x.device)
         if layout.max_level:
-            pyr = K.pyramid(x, h, layout.max_level, pad_mode, pad_amount)
+            pyr = K.pyramid(x, h, layout.max_level, pad_mode, pad_amount, precision)
         else:
             pyr = x.new_empty((x.shape[0], 0), dtype=torch.float32)
         re, im = K.octave_forward(x, pyr, kpack, layout, pad_mode, precision)

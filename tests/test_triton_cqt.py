@@ -296,9 +296,9 @@ def test_opcheck_custom_ops(rng):
     ops = torch.ops.nnaudio_fast
     torch.library.opcheck(ops.cqt_multirate.default, (x.clone().requires_grad_(), kpack.clone().requires_grad_(),
                                                       *geom, H32, "reflect", "exact"))
-    torch.library.opcheck(ops.cqt_pyramid.default, (x.clone().requires_grad_(), H32, 3))
+    torch.library.opcheck(ops.cqt_pyramid.default, (x.clone().requires_grad_(), H32, 3, "exact"))
     flat = noise(rng, 2, sum(C.level_lengths(150, 3)[1:]), dtype=torch.float32).to(DEV)
-    torch.library.opcheck(ops.cqt_pyramid_adjoint.default, (flat.requires_grad_(), H32, 150, 3))
+    torch.library.opcheck(ops.cqt_pyramid_adjoint.default, (flat.requires_grad_(), H32, 150, 3, "exact"))
     # the backward ops (no autograd of their own: they are only called inside backward)
     T = 1 + 150 // 100
     g_re, g_im = (noise(rng, 2, 24, T, dtype=torch.float32).to(DEV) for _ in range(2))

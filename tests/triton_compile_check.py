@@ -85,14 +85,19 @@ def _variants():
 def _cqt_variants():
     """The multirate CQT kernels (:mod:`nnaudio_fast.kernels.cqt`) in the configurations the launchers use."""
     kk = (len(__import__("nnaudio_fast").bases.halfband_lowpass()) // 2 + 1) // 2
-    for pad, levels, chunk in ((K.PAD_REFLECT, 1, C.PYRAMID_CHUNK_MAX), (K.PAD_NONE, 6, C.PYRAMID_CHUNK_MIN),
-                               (K.PAD_CONSTANT, 8, C.PYRAMID_CHUNK_MIN)):
-        cx = dict(PAD=pad, LEVELS=levels, KK=kk, CHUNK=chunk)
-        yield f"cqt pyramid pad{pad} levels{levels}", C._pyramid_kernel, cx, C._blocks("pyramid"), dict(wide=True)
-    for has_g0, levels in ((False, 1), (True, 6)):
-        cx = dict(HAS_G0=has_g0, LEVELS=levels, KK=kk, CHUNK=C.PYRAMID_CHUNK_MIN << levels)
-        yield f"cqt pyramid_adjoint g0={has_g0} levels{levels}", C._pyramid_adjoint_kernel, cx, \
-            C._blocks("pyramid"), dict(wide=True)
+    for prec in ("exact", "ieee", "tf32"):  # the pyramid's dot precisions (bf16 mode filters in TF32)
+        cfg = C._blocks("pyramid", prec)
+        common = dict(KK=kk, PREC=C.PYRAMID_DOT[prec], EMULATE_BF16=False,
+                      KC=-(-(cfg["Q"] + 2 * kk - 1) // cfg["BLOCK_KC"]) * cfg["BLOCK_KC"])
+        # one level, and the most a launch takes (the unrolled level loop: the most registers)
+        for pad, levels, chunk in ((K.PAD_REFLECT, 1, C.PYRAMID_CHUNK_MAX),
+                                   (K.PAD_CONSTANT, C.PYRAMID_MAX_LEVELS, C.PYRAMID_CHUNK_MIN)):
+            cx = dict(common, PAD=pad, LEVELS=levels, CHUNK=chunk)
+            yield f"cqt pyramid {prec} pad{pad} levels{levels}", C._pyramid_kernel, cx, cfg, dict(wide=True)
+        for has_g0, levels in ((False, 1), (True, C.PYRAMID_MAX_LEVELS)):
+            cx = dict(common, HAS_G0=has_g0, LEVELS=levels, CHUNK=C.PYRAMID_CHUNK_MIN << levels)
+            yield f"cqt pyramid_adjoint {prec} g0={has_g0} levels{levels}", C._pyramid_adjoint_kernel, cx, cfg, \
+                dict(wide=True)
     for prec in ("exact", "ieee", "tf32", "bf16"):
         dot = K.DOT_PRECISION[prec]
         for pad, rows in ((K.PAD_REFLECT, 24), (K.PAD_CONSTANT, 48)) if prec == "exact" else ((K.PAD_REFLECT, 24),):
@@ -146,6 +151,11 @@ def main(argv=None) -> int:
             record["registers"] = int(re.search(r"Used (\d+) registers", out.stderr).group(1))
             record["spill_stores"] = int(re.search(r"(\d+) bytes spill stores", out.stderr).group(1))
             record["shared_bytes"] = compiled.metadata.shared
+            ptx = compiled.asm["ptx"]
+            # the multi-level pyramid kernels read back, after a CTA barrier, what the CTA wrote: they need
+            # coherent loads (no ld.global.nc) and the barriers
+            record["nc_loads"] = ptx.count("ld.global.nc")
+            record["barriers"] = ptx.count("bar.sync") + ptx.count("barrier.sync")
         except Exception as exc:  # report every failure, not only the first
             failed += 1
             record["error"] = f"{type(exc).__name__}: {exc}"[:2000]
