@@ -1,12 +1,14 @@
 """Triton kernels, installed as ``nnaudio_fast.kernels``: the ``triton`` backend of :mod:`nnaudio_fast.dispatch`.
 
 Operations (flat ``(batch, time)`` problems, the signatures of :mod:`nnaudio_fast.reference` plus keyword-only
-extras): :func:`stft`, :func:`spectrogram`, :func:`log_spectrogram`. Each takes ``precision=`` (see
+extras): :func:`stft`, :func:`spectrogram`, :func:`log_spectrogram`, each with ``precision=`` (see
 :data:`PRECISIONS`; default: from ``torch.get_float32_matmul_precision()``) and ``engine=`` (``'auto'``, ``'direct'``,
-``'fft'``; default ``$NNAUDIO_FAST_FOURIER_ENGINE`` or ``'auto'``).
+``'fft'``; default ``$NNAUDIO_FAST_FOURIER_ENGINE`` or ``'auto'``); the constant-Q operations :func:`cqt_single`
+(the fused STFT kernel with CQT kernels), :func:`cqt_multirate` (``precision=``), :func:`pyramid` and
+:func:`pyramid_adjoint` (:mod:`.cqt`).
 
-Importing this package is cheap and never imports triton: the kernels (:mod:`.fourier`) and their custom ops
-(:mod:`.fourier_ops`) load on first use. float64 problems are computed by the reference (tensor cores have no
+Importing this package is cheap and never imports triton: the kernels (:mod:`.fourier`, :mod:`.cqt`) and their
+custom ops (:mod:`.fourier_ops`, :mod:`.cqt_ops`) load on first use. float64 problems are computed by the reference (tensor cores have no
 float64 path that beats cuBLAS/cuFFT, and float64 callers want exactness).
 """
 
@@ -43,6 +45,7 @@ def unavailable_reason() -> str | None:
     if not _import_error:
         try:
             importlib.import_module(".fourier_ops", __name__)
+            importlib.import_module(".cqt_ops", __name__)
             _import_error.append(None)
         except Exception as exc:  # a broken triton install must not break auto dispatch
             _import_error.append(f"importing the Triton kernels failed ({type(exc).__name__}: {exc})")
@@ -58,6 +61,12 @@ def _ops():
     from . import fourier_ops  # a plain import statement: torch.compile traces it (importlib it would not)
 
     return fourier_ops
+
+
+def _cqt_ops():
+    from . import cqt_ops  # a plain import statement, as in _ops()
+
+    return cqt_ops
 
 
 def resolve_precision(precision: str | None = None) -> str:
@@ -141,6 +150,86 @@ def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mod
                                    float(amin), precision, engine)
 
 
-for _op in (stft, spectrogram, log_spectrogram):
+# ----------------------------------------------------------------------------------------------------------------
+# constant-Q
+# ----------------------------------------------------------------------------------------------------------------
+def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, precision=None):
+    """Single-rate CQT ``(re, im)`` ``(B, n_bins, T)`` (see :func:`nnaudio_fast.reference.cqt_single`): the STFT
+    product with CQT kernels, so the fused Fourier forward/backward kernels compute it (direct engine: a CQT basis
+    is never a plain DFT)."""
+    return stft(x, kr, ki, hop_length, center, pad_mode, precision=precision, engine="direct")
+
+
+def _check_levels(h, device, n_levels):
+    if isinstance(n_levels, bool) or int(n_levels) != n_levels or n_levels < 0:
+        raise ValueError(f"n_levels={n_levels!r} must be a non-negative integer.")
+    if h.device != device:
+        raise ValueError(f"h is on {h.device} but the signal is on {device}; move them together.")
+
+
+def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, *, precision=None) -> tuple:
+    """Levels ``1 … n_levels`` of the half-band pyramid of ``x`` ``(B, N)`` (see
+    :func:`nnaudio_fast.reference.pyramid`), by the multi-level Triton decimation kernel (the filter as a Toeplitz
+    tensor-core product; ``precision`` as for the other ops, 'bf16' filtering in TF32); differentiable (the
+    backward is :func:`pyramid_adjoint`). ``h`` is a constant (no gradient flows to it)."""
+    if x.dim() != 2:
+        raise ValueError(f"the Triton ops take a flat (batch, time) signal, got shape {tuple(x.shape)}.")
+    _check_levels(h, x.device, n_levels)
+    if n_levels == 0:
+        return ()
+    if x.dtype == torch.float64:
+        return reference.pyramid(x, h, n_levels)
+    from .cqt import level_lengths
+
+    flat = _cqt_ops().cqt_pyramid(x, h, int(n_levels), resolve_precision(precision))
+    return tuple(torch.split(flat, level_lengths(x.shape[-1], n_levels)[1:], dim=1))
+
+
+def pyramid_adjoint(grads, h: torch.Tensor, length: int, *, precision=None) -> torch.Tensor:
+    """Adjoint of :func:`pyramid` (see :func:`nnaudio_fast.reference.pyramid_adjoint`): cotangents ``grads[ℓ−1]``
+    ``(B, ⌈N/2^ℓ⌉)`` of levels ``1 … L`` → cotangent ``(B, length)`` of the input."""
+    grads = list(grads)
+    if not grads:
+        raise ValueError("grads must hold at least one level.")
+    if any(g.dtype == torch.float64 for g in grads):
+        return reference.pyramid_adjoint(grads, h, length)
+    from .cqt import level_lengths
+
+    _check_levels(h, grads[0].device, len(grads))
+    want = level_lengths(length, len(grads))[1:]
+    for i, (g, n) in enumerate(zip(grads, want)):
+        if g.dim() != 2 or g.shape != (grads[0].shape[0], n):
+            raise ValueError(f"grads[{i}] has shape {tuple(g.shape)}; it must be (batch, {n}) for length={length}.")
+    flat = torch.cat([g.to(torch.float32) for g in grads], 1)
+    return _cqt_ops().cqt_pyramid_adjoint(flat, h, int(length), len(grads), resolve_precision(precision))
+
+
+def cqt_multirate(x, kernels, offsets, levels, hop_length: int, pad_amount: int, h, pad_mode: str, *,
+                  precision=None):
+    """Multirate CQT ``(re, im)`` ``(B, n_bins, T)`` (see :func:`nnaudio_fast.reference.cqt_multirate`): the
+    pyramid and every octave's kernel product by Triton kernels (:mod:`.cqt`), differentiable with respect to the
+    waveform and every kernel."""
+    if x.dtype == torch.float64 or any(k.dtype == torch.float64 for k in kernels):
+        return reference.cqt_multirate(x, kernels, offsets, levels, hop_length, pad_amount, h, pad_mode)
+    if x.dim() != 2:
+        raise ValueError(f"the Triton ops take a flat (batch, time) waveform, got shape {tuple(x.shape)}.")
+    if pad_mode not in reference.PAD_MODES:
+        raise ValueError(f"pad_mode={pad_mode!r} is not supported; use one of {reference.PAD_MODES}.")
+    for i, k in enumerate(kernels):
+        if k.dim() != 3:
+            raise ValueError(f"kernel of octave {i} has shape {tuple(k.shape)}; it must be (phases, 2·n_bins, "
+                             "width).")
+        if k.device != x.device:
+            raise ValueError(f"kernel of octave {i} is on {k.device} but the waveform is on {x.device}.")
+    _check_levels(h, x.device, 0)
+    kpack = torch.cat([k.reshape(-1).to(torch.float32) for k in kernels])
+    shapes = [int(v) for k in kernels for v in k.shape]
+    re, im, _ = _cqt_ops().cqt_multirate(
+        x.to(torch.float32), kpack, shapes, [int(o) for o in offsets], [int(v) for v in levels], int(hop_length),
+        int(pad_amount), h, pad_mode, resolve_precision(precision))
+    return re, im
+
+
+for _op in (stft, spectrogram, log_spectrogram, cqt_single, cqt_multirate, pyramid, pyramid_adjoint):
     _op.takes_precision = True  # nnaudio_fast.functional passes precision= to ops that declare it
 del _op

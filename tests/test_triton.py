@@ -432,6 +432,8 @@ def test_kernels_compile_for_hopper_without_spills():
     if triton.__version__.startswith(TUNED_TRITON):
         spills = [(r["kernel"], r["spill_stores"]) for r in records if r["spill_stores"]]
         assert not spills, f"register spills with the tuned tiles: {spills}"
+    pyramid = [r for r in records if r["kernel"].startswith("cqt pyramid")]
+    assert pyramid and all(r["nc_loads"] == 0 and r["barriers"] >= 1 for r in pyramid), pyramid
 
 
 def test_benchmark_script_smoke(tmp_path):

@@ -23,9 +23,12 @@ import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 
-from nnaudio_fast.kernels import fourier as K
+from nnaudio_fast.kernels import cqt as C, fourier as K
 
 FLOATS = {"power", "log_scale", "amin"}
+INT64_POINTERS = {"oct_ptr", "lvl_ptr"}  # the CQT's octave and level tables
+WIDE = {"L", "s_xb", "P_len", "s_ob", "s_db", "Lp", "src_len", "len_out", "s_sb", "s_tb", "s_gb", "s_g0b", "s_ab",
+        "s_yb"}
 
 
 def _signature(fn, constexprs, x_dtype="*fp32", wide=False):
@@ -34,11 +37,11 @@ def _signature(fn, constexprs, x_dtype="*fp32", wide=False):
         if name in constexprs:
             sig[name] = "constexpr"
         elif name.endswith("_ptr"):
-            sig[name] = x_dtype if name == "x_ptr" else "*fp32"
+            sig[name] = x_dtype if name == "x_ptr" else "*i64" if name in INT64_POINTERS else "*fp32"
         elif name in FLOATS:
             sig[name] = "fp32"
         else:  # lengths and strides: 64-bit values exercise the int64 paths (inputs beyond 2^31 samples)
-            sig[name] = "i64" if wide and name in ("L", "s_xb", "P_len", "s_ob", "s_db") else "i32"
+            sig[name] = "i64" if wide and name in WIDE else "i32"
     return sig
 
 
@@ -76,6 +79,45 @@ def _variants():
     yield "ola_frames", K._ola_frames_kernel, {}, K._blocks("ola_frames"), dict(wide=True)
     for pad in (K.PAD_NONE, K.PAD_REFLECT, K.PAD_CIRCULAR):
         yield f"fold pad{pad}", K._pad_fold_kernel, dict(PAD=pad), K._blocks("fold"), dict(wide=True)
+    yield from _cqt_variants()
+
+
+def _cqt_variants():
+    """The multirate CQT kernels (:mod:`nnaudio_fast.kernels.cqt`) in the configurations the launchers use."""
+    kk = (len(__import__("nnaudio_fast").bases.halfband_lowpass()) // 2 + 1) // 2
+    for prec in ("exact", "ieee", "tf32"):  # the pyramid's dot precisions (bf16 mode filters in TF32)
+        cfg = C._blocks("pyramid", prec)
+        common = dict(KK=kk, PREC=C.PYRAMID_DOT[prec], EMULATE_BF16=False,
+                      KC=-(-(cfg["Q"] + 2 * kk - 1) // cfg["BLOCK_KC"]) * cfg["BLOCK_KC"])
+        # one level, and the most a launch takes (the unrolled level loop: the most registers)
+        for pad, levels, chunk in ((K.PAD_REFLECT, 1, C.PYRAMID_CHUNK_MAX),
+                                   (K.PAD_CONSTANT, C.PYRAMID_MAX_LEVELS, C.PYRAMID_CHUNK_MIN)):
+            cx = dict(common, PAD=pad, LEVELS=levels, CHUNK=chunk)
+            yield f"cqt pyramid {prec} pad{pad} levels{levels}", C._pyramid_kernel, cx, cfg, dict(wide=True)
+        for has_g0, levels in ((False, 1), (True, C.PYRAMID_MAX_LEVELS)):
+            cx = dict(common, HAS_G0=has_g0, LEVELS=levels, CHUNK=C.PYRAMID_CHUNK_MIN << levels)
+            yield f"cqt pyramid_adjoint {prec} g0={has_g0} levels{levels}", C._pyramid_adjoint_kernel, cx, cfg, \
+                dict(wide=True)
+    for prec in ("exact", "ieee", "tf32", "bf16"):
+        dot = K.DOT_PRECISION[prec]
+        for pad, rows in ((K.PAD_REFLECT, 24), (K.PAD_CONSTANT, 48)) if prec == "exact" else ((K.PAD_REFLECT, 24),):
+            cx = dict(PAD=pad, PREC=dot, EMULATE_BF16=False)
+            yield f"cqt octave_fwd {prec} pad{pad} rows{rows}", C._octave_fwd_kernel, cx, \
+                C._blocks("octave_fwd", prec, rows=rows), {}
+            small = dict(C._blocks("octave_fwd", prec, rows=rows), num_warps=4)
+            for block_t in (64, 16):  # the small-problem tiles of _fill_device
+                yield f"cqt octave_fwd {prec} pad{pad} rows{rows} BLOCK_T={block_t}", C._octave_fwd_kernel, cx, \
+                    dict(small, BLOCK_T=block_t), {}
+        yield f"cqt input_grad {prec}", C._octave_input_grad_kernel, dict(PREC=dot, EMULATE_BF16=False), \
+            C._blocks("input_grad", prec, rows=24), {}
+        cx = dict(PAD=K.PAD_REFLECT, PREC=dot, EMULATE_BF16=False)
+        yield f"cqt kernel_grad {prec}", C._octave_kernel_grad_kernel, cx, C._blocks("kernel_grad", prec, rows=24), {}
+    cx = dict(PAD=K.PAD_CIRCULAR, PREC="tf32x3", EMULATE_BF16=False)
+    yield "cqt octave_fwd, int64 lengths", C._octave_fwd_kernel, cx, C._blocks("octave_fwd", rows=24), dict(wide=True)
+    yield "cqt kernel_grad, int64 lengths", C._octave_kernel_grad_kernel, cx, C._blocks("kernel_grad", rows=24), \
+        dict(wide=True)
+    yield "cqt input_grad, int64 lengths", C._octave_input_grad_kernel, dict(PREC="tf32x3", EMULATE_BF16=False), \
+        C._blocks("input_grad", rows=24), dict(wide=True)
 
 
 def main(argv=None) -> int:
@@ -109,6 +151,11 @@ def main(argv=None) -> int:
             record["registers"] = int(re.search(r"Used (\d+) registers", out.stderr).group(1))
             record["spill_stores"] = int(re.search(r"(\d+) bytes spill stores", out.stderr).group(1))
             record["shared_bytes"] = compiled.metadata.shared
+            ptx = compiled.asm["ptx"]
+            # the multi-level pyramid kernels read back, after a CTA barrier, what the CTA wrote: they need
+            # coherent loads (no ld.global.nc) and the barriers
+            record["nc_loads"] = ptx.count("ld.global.nc")
+            record["barriers"] = ptx.count("bar.sync") + ptx.count("barrier.sync")
         except Exception as exc:  # report every failure, not only the first
             failed += 1
             record["error"] = f"{type(exc).__name__}: {exc}"[:2000]
