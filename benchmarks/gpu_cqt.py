@@ -24,7 +24,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import sys
@@ -35,7 +34,7 @@ import nnaudio_fast as nf
 from nnaudio_fast import functional as AF
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpu_fourier import _bench, _peak_gbs, _stamp  # noqa: E402  (one timing/stamping code for the GPU scripts)
+from gpu_fourier import _bench, _peak_gbs, _stamp, parse_args  # noqa: E402  (one timing/stamping code for the GPU scripts)
 
 FULL = dict(configs=(dict(name="cqt84 hop512", sr=22050, hop=512, fmin=32.70, n_bins=84),
                      dict(name="cqt84 hop500", sr=22050, hop=500, fmin=32.70, n_bins=84)),
@@ -174,18 +173,7 @@ def _write(out_dir, rows, stamp):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="directory for cqt.csv and cqt.md")
-    parser.add_argument("--smoke", action="store_true", help="tiny shapes; runs on the CPU under TRITON_INTERPRET=1")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--precisions", default="exact,tf32", help="fused multirate precision modes to time")
-    parser.add_argument("--batches", type=lambda s: tuple(int(v) for v in s.split(",")), default=None)
-    parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--peak-gbs", type=float, default=None, help="HBM bandwidth for the roofline, GB/s")
-    args = parser.parse_args(argv)
-    if args.smoke and args.precisions == "exact,tf32":
-        args.precisions = "exact"
-    return run(args)
+    return run(parse_args(argv, __doc__, "cqt", "exact,tf32"))
 
 
 if __name__ == "__main__":

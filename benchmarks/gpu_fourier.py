@@ -283,21 +283,35 @@ def _crossover(rows):
     return out
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="directory for fourier.csv and fourier.md")
+def _ints(text):
+    return tuple(int(v) for v in text.split(","))
+
+
+def parse_args(argv, doc: str, name: str, precisions: str, add_arguments=None) -> argparse.Namespace:
+    """The GPU scripts' common command line (``name``: the stem of their .csv/.md results; ``precisions``: the
+    default fused modes, only 'exact' with ``--smoke``)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--out", required=True, help=f"directory for {name}.csv and {name}.md")
     parser.add_argument("--smoke", action="store_true", help="tiny shapes; runs on the CPU under TRITON_INTERPRET=1")
     parser.add_argument("--device", default=None)
-    parser.add_argument("--precisions", default="exact,tf32,bf16", help="fused precision modes to time")
-    parser.add_argument("--engines", action="store_true", help="also time direct vs cuFFT engines (tuning)")
-    parser.add_argument("--n-ffts", type=lambda s: tuple(int(v) for v in s.split(",")), default=None)
-    parser.add_argument("--batches", type=lambda s: tuple(int(v) for v in s.split(",")), default=None)
+    parser.add_argument("--precisions", default=None, help=f"fused precision modes to time (default {precisions})")
+    parser.add_argument("--batches", type=_ints, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--peak-gbs", type=float, default=None, help="HBM bandwidth for the roofline, GB/s")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
-    if args.smoke and args.precisions == "exact,tf32,bf16":
-        args.precisions = "exact"
-    return run(args)
+    if args.precisions is None:
+        args.precisions = "exact" if args.smoke else precisions
+    return args
+
+
+def main(argv=None):
+    def extra(parser):
+        parser.add_argument("--engines", action="store_true", help="also time direct vs cuFFT engines (tuning)")
+        parser.add_argument("--n-ffts", type=_ints, default=None)
+
+    return run(parse_args(argv, __doc__, "fourier", "exact,tf32,bf16", extra))
 
 
 if __name__ == "__main__":

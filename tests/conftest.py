@@ -15,6 +15,16 @@ import torch
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
+#: Where the Triton backend's tests run: the GPU, else the CPU under the interpreter.
+CUDA = torch.cuda.is_available()
+TRITON_DEVICE = torch.device("cuda" if CUDA else "cpu")
+
+
+def require_triton_interpreter_or_cuda() -> None:
+    """Fail loudly if triton was imported before the interpreter switch above (its kernels would not run)."""
+    if not CUDA and os.environ.get("TRITON_INTERPRET") != "1":
+        raise RuntimeError("TRITON_INTERPRET must be 1 before triton is imported (tests/conftest.py sets it)")
+
 # Library default dtype must not leak between tests.
 torch.set_default_dtype(torch.float32)
 

@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-CUDA = torch.cuda.is_available()
-DEV = torch.device("cuda" if CUDA else "cpu")
-if not CUDA:  # conftest switched the interpreter on before anything imported triton
-    assert os.environ.get("TRITON_INTERPRET") == "1", "TRITON_INTERPRET must be set before triton is imported"
+from conftest import CUDA, TRITON_DEVICE as DEV, require_triton_interpreter_or_cuda  # noqa: E402
+
+require_triton_interpreter_or_cuda()
 pytest.importorskip("triton")
 
 import nnaudio_fast as nf  # noqa: E402
