@@ -33,14 +33,14 @@ from .fourier import (
 from .inverse_constant_q import ICQT_SOLVERS, icqt, icqt_from_transform, icqt_length, ivqt
 from .mel_inverse import MEL_INVERSE_METHODS, mel_to_stft, mel_to_stft_from_fbank
 from .periodicity import cfp, cfp_from_bases, cfp_settings
-from .phase_retrieval import GRIFFIN_LIM_INITS, griffin_lim, griffin_lim_from_kernels
+from .phase_retrieval import GRIFFIN_LIM_INITS, griffin_lim, griffin_lim_cqt, griffin_lim_from_kernels
 
 __all__ = [
     "stft", "istft", "mel_spectrogram", "mfcc", "gammatonegram", "power_to_db",
     "stft_from_kernels", "spectrogram_from_kernels", "istft_from_kernels", "inverse_kernels", "OUTPUT_FORMATS",
     "cqt", "vqt", "cqt_from_kernels", "cqt_multirate_from_kernels", "cqt_output", "CQT_NORMALIZATIONS",
     "icqt", "ivqt", "icqt_from_transform", "icqt_length", "ICQT_SOLVERS",
-    "griffin_lim", "griffin_lim_from_kernels", "GRIFFIN_LIM_INITS",
+    "griffin_lim", "griffin_lim_cqt", "griffin_lim_from_kernels", "GRIFFIN_LIM_INITS",
     "mel_to_stft", "mel_to_stft_from_fbank", "MEL_INVERSE_METHODS",
     "cfp", "cfp_from_bases", "cfp_settings",
 ]

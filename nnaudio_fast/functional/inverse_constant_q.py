@@ -99,14 +99,9 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
     shape = (batch, length)
     if batch == 0:
         return torch.zeros(lead + (length,), dtype=dtype, device=device)
-    op = cqt_operator.CQTOperator(transform, scale, batch, length, dtype, device)
-    precondition, lam = None, 0.0
-    if solver != "cgnr" or damping > 0:
-        width = bases.cqt_kernels(*symbol_args[:8])[0].shape[1]
-        n_fft = cqt_operator.next_fast_len(length + width)
-        symbol = _basis(cqt_operator.frame_symbol, tuple(symbol_args) + (n_fft,), dtype, device)
-        lam = float(damping) * float(symbol.max())
-        precondition = cqt_operator.SymbolPreconditioner(symbol, length, n_fft, lam, ICQT_PRECONDITIONER_FLOOR)
+    op, precondition, lam = _normal_equations(transform, scale, batch, length, symbol_args, dtype, device, damping,
+                                              solver)
+
     def solve(rhs):
         if solver == "lsqr":
             return linear_solvers.lsqr(op, op.adjoint, rhs, n_iter, shape, lam, precondition.sqrt, tol)[0]
@@ -123,6 +118,19 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
     else:
         x = solve(b.detach())
     return x.reshape(lead + (length,))
+
+
+def _normal_equations(transform, scale, batch, length, symbol_args, dtype, device, damping, solver):
+    """The operator ``C`` (:class:`~nnaudio_fast.cqt_operator.CQTOperator`), the preconditioner the solver uses
+    (None for 'cgnr' undamped) and the absolute damping ``λ``."""
+    op = cqt_operator.CQTOperator(transform, scale, batch, length, dtype, device)
+    if solver == "cgnr" and damping == 0:
+        return op, None, 0.0
+    width = bases.cqt_kernels(*symbol_args[:8])[0].shape[1]
+    n_fft = cqt_operator.next_fast_len(length + width)
+    symbol = _basis(cqt_operator.frame_symbol, tuple(symbol_args) + (n_fft,), dtype, device)
+    lam = float(damping) * float(symbol.max())
+    return op, cqt_operator.SymbolPreconditioner(symbol, length, n_fft, lam, ICQT_PRECONDITIONER_FLOOR), lam
 
 
 class _LeastSquaresSolution(torch.autograd.Function):
@@ -218,13 +226,23 @@ def _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale
     """:func:`icqt`; ``kernel_width`` sets the single-rate kernels' width (it places the frames when
     ``center=False``), as :class:`~nnaudio_fast.CQT1992v2` sets it for nnAudio's layout."""
     n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    re, _ = _split_cqt(cqt, n_bins)
+    transform, scale, width, symbol_args = _cqt_transform(
+        sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
+        normalization_type, gamma, multirate, backend, kernel_width, re.dtype, re.device)
+    length = icqt_length(re.shape[-1], hop_length, center, width, length)
+    return icqt_from_transform(cqt, transform, scale, length, symbol_args, n_iter, tol, damping, solver)
+
+
+def _cqt_transform(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
+                   normalization_type, gamma, multirate, backend, kernel_width, dtype, device):
+    """The CQT these parameters define, as the inverses need it: ``(transform, scale, width, symbol_args)`` (see
+    :func:`icqt_from_transform`; ``width`` places the frames when ``center=False``, 0 for the multirate one)."""
     sr = _checks.positive_float("sr", sr)
     hop_length = _checks.positive_int("hop_length", hop_length)
     _checks.choice("normalization_type", normalization_type, CQT_NORMALIZATIONS)
     pad_mode = canonical_pad_mode(pad_mode)
-    re, _ = _split_cqt(cqt, n_bins)
-    dtype = torch.float64 if re.dtype == torch.float64 else torch.float32
-    device = re.device
+    dtype = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
     design = (sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window)
     lengths = _basis(bases.cqt_lengths, design, dtype, device)
     scale = cqt_operator.normalization_scale(lengths, normalization_type)
@@ -245,9 +263,7 @@ def _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale
             return cqt_from_kernels(x, kr, ki, hop_length, center, pad_mode, backend)
 
         width = kr.shape[-1]
-    length = icqt_length(re.shape[-1], hop_length, center, width, length)
-    return icqt_from_transform(cqt, transform, scale, length,
-                               design + (norm, normalization_type, hop_length), n_iter, tol, damping, solver)
+    return transform, scale, width, design + (norm, normalization_type, hop_length)
 
 
 def ivqt(

@@ -1,4 +1,5 @@
-"""Phase retrieval, Griffin-Lim: magnitude spectrogram → waveform (the fast algorithm of Perraudin et al. 2013)."""
+"""Phase retrieval, Griffin-Lim: magnitude spectrogram → waveform (the fast algorithm of Perraudin et al. 2013),
+for the STFT (:func:`griffin_lim`) and the constant-Q transform (:func:`griffin_lim_cqt`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,23 @@ import warnings
 import numpy as np
 import torch
 
-from .. import _checks, bases
+from .. import _checks, bases, linear_solvers
 from ..reference import canonical_pad_mode, magnitude
 from ._common import _basis, _cast, _defaults
+from .constant_q import _cqt_bins
 from .fourier import inverse_kernels, istft_from_kernels, stft_from_kernels
+from .inverse_constant_q import _cqt_transform, _normal_equations, icqt_length
 
 
 GRIFFIN_LIM_INITS = ("random", None)
+
+
+def _check_momentum_and_init(momentum, init) -> None:
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not momentum >= 0:
+        raise ValueError(f"momentum={momentum!r} must be a number >= 0 (0 is the original Griffin-Lim; 0.99 is fast).")
+    if momentum > 1:
+        warnings.warn(f"Griffin-Lim with momentum={momentum} > 1 can be unstable.", stacklevel=3)
+    _checks.choice("init", init, GRIFFIN_LIM_INITS)
 
 
 def _initial_phase(S: torch.Tensor, init, generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,11 +110,7 @@ def griffin_lim_from_kernels(
     dtype = _checks.compute_dtype(spectrogram, "spectrogram")
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     _checks.positive_int("hop_length", hop_length)
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not momentum >= 0:
-        raise ValueError(f"momentum={momentum!r} must be a number >= 0 (0 is the original Griffin-Lim; 0.99 is fast).")
-    if momentum > 1:
-        warnings.warn(f"Griffin-Lim with momentum={momentum} > 1 can be unstable.", stacklevel=2)
-    _checks.choice("init", init, GRIFFIN_LIM_INITS)
+    _check_momentum_and_init(momentum, init)
     pad_mode = canonical_pad_mode(pad_mode)
     n_fft = wcos.shape[-1]
     if spectrogram.dim() < 2 or spectrogram.shape[-2] != wcos.shape[0]:
@@ -214,3 +221,116 @@ def griffin_lim(
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, device)
     return griffin_lim_from_kernels(mag, wcos, wsin, icos, isin, win, hop_length, n_iter, momentum, center, pad_mode,
                                     length, init, generator, backend, dft=True)
+
+
+def griffin_lim_cqt(
+    magnitude: torch.Tensor,
+    sr: float = 22050,
+    hop_length: int = 512,
+    fmin: float = 32.70,
+    fmax: float | None = None,
+    n_bins: int = 84,
+    bins_per_octave: int = 12,
+    filter_scale: float = 1,
+    norm=1,
+    window="hann",
+    center: bool = True,
+    pad_mode: str = "reflect",
+    normalization_type: str = "librosa",
+    gamma: float | None = 0.0,
+    multirate: bool = True,
+    length: int | None = None,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    inner_iter: int = 3,
+    power: float = 1.0,
+    init: str | None = "random",
+    generator=None,
+    backend: str | None = None,
+) -> torch.Tensor:
+    """Waveform whose CQT magnitude approximates ``magnitude``: fast Griffin-Lim with the CQT's own operators.
+
+    The iteration of :func:`griffin_lim_from_kernels` (Perraudin, Balazs & Søndergaard 2013) with ``P₁(c) = C C⁺ c``
+    the projection on consistent CQTs, ``C`` the transform :func:`cqt` computes with these parameters and ``C⁺`` its
+    least-squares inverse (:func:`icqt`). ``C⁺`` is itself iterative, so it is not solved afresh each time: the
+    signal ``x`` is carried from one iteration to the next and refined by ``inner_iter`` preconditioned CGLS steps
+    on the residual, ``x ← x + C⁺(c − C x)``, which converges to the same fixed points as the iteration goes on.
+    ``librosa.griffinlim_cqt`` projects with ``librosa.icqt`` (one synthesis pass), which is far from ``C⁺`` at
+    large hops (README, "Inverse CQT": measured spectral convergence).
+
+    Parameters
+    ----------
+    magnitude : Tensor, shape ``(..., n_bins, n_frames)``
+        Non-negative CQT magnitudes (``power=1``) or powers (``power=2``), as :func:`cqt` with
+        ``output_format='Magnitude'`` and these parameters gives.
+    sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode, gamma
+        Those of the CQT that produced ``magnitude`` (see :func:`cqt`; ``gamma`` for a VQT).
+    normalization_type : {'librosa', 'convolutional', 'wrap'}
+        That of the CQT. Default 'librosa'.
+    multirate : bool
+        Apply ``C`` on the octave pyramid (default, fast) or at the full rate (``center=False`` needs the latter).
+    length : int, optional
+        Samples to reconstruct; default ``hop_length · (n_frames − 1)``.
+    n_iter : int
+        Griffin-Lim iterations. Default 32.
+    momentum : float
+        ``α`` of the fast Griffin-Lim; 0 is the original algorithm. Default 0.99.
+    inner_iter : int
+        Least-squares steps per iteration (each one application of ``C`` and of ``Cᴴ``; the projection adds one
+        ``C``). Default 3.
+    power : float
+        ``magnitude`` is ``|C x|^power``; its ``1/power``-th root is used. Default 1.
+    init, generator
+        Initial phase (``'random'`` or ``None`` for zero) and its random source, as in :func:`griffin_lim`.
+    backend : str, optional
+        See :mod:`nnaudio_fast.dispatch`.
+
+    Returns
+    -------
+    Tensor ``(..., length)``, float64 for float64 input, float32 otherwise. Not differentiable (the iterations run
+    without autograd).
+    """
+    if not isinstance(magnitude, torch.Tensor) or magnitude.dim() < 2 or magnitude.is_complex():
+        what = (f"shape {tuple(magnitude.shape)} and dtype {magnitude.dtype}" if isinstance(magnitude, torch.Tensor)
+                else type(magnitude).__name__)
+        raise ValueError(f"magnitude must be a real tensor (..., n_bins, n_frames), got {what}; a complex CQT keeps "
+                         "its phase: invert it with icqt.")
+    dtype = _checks.compute_dtype(magnitude, "magnitude")
+    n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    if magnitude.shape[-2] != n_bins:
+        raise ValueError(f"magnitude has shape {tuple(magnitude.shape)}: {magnitude.shape[-2]} bins on its "
+                         f"second-to-last axis, but the CQT has n_bins={n_bins}; pass the n_bins (or fmin, fmax, "
+                         "bins_per_octave) it was computed with.")
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    inner_iter = _checks.positive_int("inner_iter", inner_iter)
+    _check_momentum_and_init(momentum, init)
+    power = _checks.positive_float("power", power)
+    S = magnitude.detach().reshape((-1,) + tuple(magnitude.shape[-2:])).to(dtype)
+    if power != 1.0:
+        S = S ** (1.0 / power)
+    if not bool((S >= 0).all()):
+        raise ValueError("magnitude has negative or NaN values; pass the CQT magnitude (power=1) or power (power=2).")
+    transform, scale, width, symbol_args = _cqt_transform(
+        sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
+        normalization_type, gamma, multirate, backend, None, dtype, S.device)
+    length = icqt_length(S.shape[-1], symbol_args[-1], center, width, length)
+    lead, shape = tuple(magnitude.shape[:-2]), (S.shape[0], length)
+    if S.shape[0] == 0:
+        return torch.zeros(lead + (length,), dtype=dtype, device=S.device)
+    op, precondition, _ = _normal_equations(transform, scale, S.shape[0], length, symbol_args, dtype, S.device, 0.0,
+                                            "pcg")
+
+    def refine(residual):
+        return linear_solvers.cgls(op, op.adjoint, residual, inner_iter, shape, 0.0, precondition)[0]
+
+    tiny = torch.finfo(dtype).tiny
+    decay = momentum / (1.0 + momentum)
+    x = refine(torch.stack(_initial_phase(S, init, generator), 1))
+    prev = None
+    for _ in range(n_iter):
+        t = op(x)
+        d = t if prev is None else t - decay * prev
+        c = d * (S / (torch.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2) + tiny))[:, None]
+        prev = t
+        x = x + refine(c - t)
+    return x.reshape(lead + (length,))
