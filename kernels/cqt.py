@@ -38,8 +38,10 @@ at chunk 1024), writing it to the level's place in global memory and synchronisi
 (``tl.debug_barrier``: ``bar.sync``, which orders the CTA's global writes before its later reads; the compile check
 asserts the loads are coherent ``ld.global``, not ``ld.global.nc``) before the next level reads it. Reads are
 masked to the range the previous level holds (a NaN there would survive a product with F's zeros). Neighbouring
-programs write the overlapping halo samples with bit-identical values (the same instructions on the same inputs),
-so the race is benign and the result deterministic. Levels are kept in one flat ``(B, Σ len_ℓ)`` buffer (level 1
+programs write the overlapping halo samples with bit-identical values: tiles lie on a global grid of ``Q``-sample
+rows, so a sample sits at the same place of its tile in both programs and is computed by the same instructions on
+the same inputs in the same order (tiles aligned to each program's own range would split its taps differently
+across the ``KC`` blocks and round differently); the race is benign and the result deterministic. Levels are kept in one flat ``(B, Σ len_ℓ)`` buffer (level 1
 first), which the CQT kernels index directly. How many levels share a launch and the chunk size trade launches
 against halo work and parallelism (:func:`pyramid_groups`): at batch 64 × 10 s all six levels of a 22.05 kHz CQT
 go in one launch; at batch 1 the first level gets its own launch (enough programs to fill the GPU) and the coarse
@@ -203,10 +205,12 @@ def _pyramid_kernel(
         hi_raw = ((chunk + 1) * CHUNK - 1) * (grow + 1) + reach * grow
         lo = tl.maximum(lo_raw, 0)
         hi = tl.minimum(hi_raw, length - 1)
-        for n0 in range(lo, hi + 1, ROWS * Q):
+        # tiles on the global grid of Q-sample rows: a halo sample computed by two programs then sits at the same
+        # place in both tiles, so both compute it with the same instructions in the same order (bitwise equal)
+        for n0 in range(lo // Q * Q, hi + 1, ROWS * Q):
             row0 = n0 + r * Q
             n = row0[:, None] + p[None, :]
-            mask = n <= hi
+            mask = (n >= lo) & (n <= hi)
             n1 = tl.minimum(n0 + ROWS * Q - 1, hi)
             interior = (2 * n0 - reach >= left) & (2 * n1 + reach < left + L)
             if lvl == 0:
@@ -277,7 +281,7 @@ def _pyramid_adjoint_kernel(
             hi = tl.minimum((hi_s >> j) + reach + 1, fine_len - 1)
         a_lo = tl.maximum((lo - reach) >> 1, 0)  # what the coarse level's range holds
         a_hi = tl.minimum((hi + reach) >> 1, coarse_len - 1)
-        for m0 in range(lo >> 1, (hi >> 1) + 1, ROWS * Q):
+        for m0 in range((lo >> 1) & (-Q), (hi >> 1) + 1, ROWS * Q):  # the global grid, as in _pyramid_kernel
             row0 = m0 + r * Q
             m = row0[:, None] + p[None, :]
             odd = tl.zeros((ROWS, Q), dtype=tl.float32)
@@ -549,6 +553,8 @@ def _octave_kernel_grad_kernel(
 _GPU_BLOCKS = {
     ("pyramid", None): dict(ROWS=64, Q=32, BLOCK_KC=32, num_warps=4),  # wgmma on sm_90 (M = 64)
     ("pyramid", "ieee"): dict(ROWS=16, Q=32, BLOCK_KC=16, num_warps=4),  # FP32 FMAs: smaller tiles, no spills
+    # the adjoint's unrolled levels in 3xTF32 spill 8 stores at ROWS=64 with grid-aligned tiles (255 registers)
+    ("pyramid_adjoint", "exact"): dict(ROWS=32, Q=32, BLOCK_KC=32, num_warps=4),
     ("octave_fwd", None): dict(BLOCK_T=128, BLOCK_K=32, num_warps=8),
     ("input_grad", None): dict(BLOCK_Q=64, BLOCK_RR=16, num_warps=8),
     ("kernel_grad", None): dict(BLOCK_J=64, BLOCK_S=32, num_warps=8),
@@ -565,10 +571,12 @@ _INTERPRET_PYRAMID = dict(max_levels=2, chunk=256)
 
 
 def _blocks(kind: str, precision: str = "exact", rows: int = 0) -> dict:
+    """Tiles for ``kind`` ('pyramid_adjoint' takes the pyramid's unless it has its own) and ``precision``."""
+    base = "pyramid" if kind == "pyramid_adjoint" else kind
     if INTERPRET:
-        return dict(_INTERPRET_BLOCKS[kind])
-    cfg = _GPU_BLOCKS.get((kind, precision)) or _GPU_BLOCKS[(kind, None)]
-    cfg = dict(cfg, num_stages=1 if kind == "pyramid" else 2)
+        return dict(_INTERPRET_BLOCKS[base])
+    cfg = _GPU_BLOCKS.get((kind, precision)) or _GPU_BLOCKS.get((base, precision)) or _GPU_BLOCKS[(base, None)]
+    cfg = dict(cfg, num_stages=1 if base == "pyramid" else 2)
     if kind in ("octave_fwd", "input_grad", "kernel_grad"):
         cfg.setdefault("BLOCK_R", _pow2(rows, 16, 32))
     return cfg
@@ -725,7 +733,7 @@ def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels:
         return out.copy_(base) if base is not None else out.zero_()
     h32 = check_taps(h)
     K, KK = _taps_constants(h32)
-    cfg = _blocks("pyramid", precision)
+    cfg = _blocks("pyramid_adjoint", precision)
     F = toeplitz_taps(h32, cfg["Q"], cfg["BLOCK_KC"])
     offsets = [0]
     for n in lengths[1:]:

@@ -5,7 +5,7 @@ in the launch configurations the launchers use (:func:`nnaudio_fast.kernels.four
 precision, padding mode and epilogue, and reports registers and spill stores from ``ptxas -v``. Run as a script
 with ``TRITON_INTERPRET`` unset (``tests/test_triton.py`` does); prints one JSON object per variant.
 
-    python tests/triton_compile_check.py [--arch 90]
+    python tests/triton_compile_check.py [--arch 90] [--only 'cqt pyramid']
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ def _cqt_variants():
                                    (K.PAD_CONSTANT, C.PYRAMID_MAX_LEVELS, C.PYRAMID_CHUNK_MIN)):
             cx = dict(common, PAD=pad, LEVELS=levels, CHUNK=chunk)
             yield f"cqt pyramid {prec} pad{pad} levels{levels}", C._pyramid_kernel, cx, cfg, dict(wide=True)
+        cfg = C._blocks("pyramid_adjoint", prec)
         for has_g0, levels in ((False, 1), (True, C.PYRAMID_MAX_LEVELS)):
             cx = dict(common, HAS_G0=has_g0, LEVELS=levels, CHUNK=C.PYRAMID_CHUNK_MIN << levels)
             yield f"cqt pyramid_adjoint {prec} g0={has_g0} levels{levels}", C._pyramid_adjoint_kernel, cx, cfg, \
@@ -123,6 +124,7 @@ def _cqt_variants():
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", type=int, default=90, help="CUDA compute capability, e.g. 80 or 90")
+    parser.add_argument("--only", default="", help="compile only the variants whose name contains this")
     args = parser.parse_args(argv)
     if K.INTERPRET:
         print("unset TRITON_INTERPRET: this compiles for a GPU", file=sys.stderr)
@@ -132,6 +134,8 @@ def main(argv=None) -> int:
     ptxas = get_ptxas(args.arch).path
     failed = 0
     for name, fn, constexprs, cfg, sig_kw in _variants():
+        if args.only not in name:
+            continue
         cfg = dict(cfg)
         options = {k: cfg.pop(k) for k in ("num_warps", "num_stages") if k in cfg}
         constexprs = dict(constexprs, **{k: v for k, v in cfg.items() if k in inspect.signature(fn.fn).parameters})
