@@ -129,7 +129,10 @@ def cqt(
     norm : 1, 2, np.inf or None
         Kernel normalisation (1: L1, librosa's and nnAudio's default).
     center : bool
-        Frames centred on ``t·hop`` (padding). Only the single-rate transform (``multirate=False``) can do without.
+        Frames centred on ``t·hop`` (padding). Only the single-rate transform (``multirate=False``) can do without;
+        its frames then span the smallest even width holding every kernel (about ``Q·sr/fmin`` samples), whereas
+        :class:`~nnaudio_fast.CQT1992v2` keeps nnAudio's kernel width (the next power of two), so uncentred frames
+        start at different samples in the two.
     pad_mode : {'reflect', 'constant', 'replicate', 'circular'}
         nnAudio's default ``'reflect'``; librosa's is ``'constant'``.
     output_format : {'Magnitude', 'Complex', 'Phase'}
