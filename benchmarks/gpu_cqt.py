@@ -34,7 +34,7 @@ import nnaudio_fast as nf
 from nnaudio_fast import functional as AF
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpu_fourier import _bench, _peak_gbs, _stamp, parse_args  # noqa: E402  (one timing/stamping code for the GPU scripts)
+from gpu_fourier import _bench, _peak_gbs, _stamp, _step, parse_args  # noqa: E402  (one timing/stamping code for the GPU scripts)
 
 FULL = dict(configs=(dict(name="cqt84 hop512", sr=22050, hop=512, fmin=32.70, n_bins=84),
                      dict(name="cqt84 hop500", sr=22050, hop=500, fmin=32.70, n_bins=84)),
@@ -83,20 +83,6 @@ class _matmul_precision:
 
     def __exit__(self, *exc):
         torch.set_float32_matmul_precision(self.saved)
-
-
-def _step(impl, x, backward):
-    if not backward:
-        def run():
-            with torch.no_grad():
-                impl(x)
-        return run
-    xg = x.clone().requires_grad_()
-
-    def run():
-        out = impl(xg)
-        return torch.autograd.grad(out, xg, torch.ones_like(out))
-    return run
 
 
 def _rel_err(impl, x, ref):
