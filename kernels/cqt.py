@@ -548,15 +548,19 @@ def _octave_kernel_grad_kernel(
 # ----------------------------------------------------------------------------------------------------------------
 # launchers: validate, allocate, pick blocks, launch
 # ----------------------------------------------------------------------------------------------------------------
-# Untimed: chosen without a GPU as the largest tensor-core-friendly tiles that compile for sm_90 (triton 3.6 and
-# 3.9) with no register spills; tf32x3 needs the most registers. Time them with benchmarks/gpu_cqt.py.
+# Untimed: chosen without a GPU as the largest tensor-core-friendly tiles that compile for sm_90 with no register
+# spills under triton 3.9 (CI's compile check) and 3.6 (the GPU image's; checked by hand), except 4 spill stores
+# under 3.6 in the 8-level 3xTF32 pyramid; tf32x3 needs the most registers, and the 'ieee' octave kernels (FP32
+# FMAs) spilled hundreds of stores under 3.6 at the tensor-core tiles. Time them with benchmarks/gpu_cqt.py.
 _GPU_BLOCKS = {
     ("pyramid", None): dict(ROWS=64, Q=32, BLOCK_KC=32, num_warps=4),  # wgmma on sm_90 (M = 64)
     ("pyramid", "ieee"): dict(ROWS=16, Q=32, BLOCK_KC=16, num_warps=4),  # FP32 FMAs: smaller tiles, no spills
     # the adjoint's unrolled levels in 3xTF32 spill 8 stores at ROWS=64 with grid-aligned tiles (255 registers)
     ("pyramid_adjoint", "exact"): dict(ROWS=32, Q=32, BLOCK_KC=32, num_warps=4),
     ("octave_fwd", None): dict(BLOCK_T=128, BLOCK_K=32, num_warps=8),
+    ("octave_fwd", "ieee"): dict(BLOCK_T=64, BLOCK_K=16, num_warps=8),
     ("input_grad", None): dict(BLOCK_Q=64, BLOCK_RR=16, num_warps=8),
+    ("input_grad", "ieee"): dict(BLOCK_Q=16, BLOCK_RR=16, num_warps=8),
     ("kernel_grad", None): dict(BLOCK_J=64, BLOCK_S=32, num_warps=8),
 }
 _INTERPRET_BLOCKS = {  # small tiles: the test shapes then span several tiles along every axis
