@@ -24,9 +24,9 @@ input, so 8 bytes of L1 bandwidth each): ≈ 300 B of L1 traffic per output, ≈
 v[2(n_r − KK + k) + 1]`` (the ``Q + 2KK − 1`` odd samples around the row, ``KK = ⌈K/2⌉`` odd taps a side) and
 ``F[k, p] = f[k − p]`` the banded Toeplitz matrix of ``f = (g_{KK−1}, …, g_0, g_0, …, g_{KK−1})`` (zero elsewhere;
 built once on the device, :func:`toeplitz_taps`). Each odd sample is then loaded ``(Q + 2KK − 1)/Q ≈ 3`` times
-(``Q = 32``) and the arithmetic goes to the tensor cores: ``2·KC = 192`` FLOP per output and pass (``KC = 96`` the
-padded band), ×3 passes in 'exact' mode (3×TF32) ≈ 8.7 GFLOP at batch 64 × 10 s, ≈ 25 µs of TF32 tensor
-throughput: the pyramid should stay close to its memory floor (to be measured). The adjoint's odd outputs are the
+(``Q = 32``) and the arithmetic goes to the tensor cores: ``2·KC = 160`` FLOP per output and pass (``KC = 80`` the
+band of 69 padded to a multiple of ``BLOCK_KC = 16``), ×3 passes in 'exact' mode (3×TF32) ≈ 7.3 GFLOP at batch
+64 × 10 s, ≈ 21 µs of TF32 tensor throughput: the pyramid should stay close to its memory floor (to be measured). The adjoint's odd outputs are the
 same product with the window shifted by one (``V[r, k] = a[m_r − KK + 1 + k]``, same ``F``), its even outputs
 ``c·a[m]``. The filter runs in TF32×3 ('exact'), FP32 FMAs ('ieee') or one TF32 pass ('tf32', and 'bf16': a bf16
 lowpass would cost ~1e-2 per level, compounding over the octaves).
@@ -549,14 +549,14 @@ def _octave_kernel_grad_kernel(
 # launchers: validate, allocate, pick blocks, launch
 # ----------------------------------------------------------------------------------------------------------------
 # Untimed: chosen without a GPU as the largest tensor-core-friendly tiles that compile for sm_90 with no register
-# spills under triton 3.9 (CI's compile check) and 3.6 (the GPU image's; checked by hand), except 4 spill stores
-# under 3.6 in the 8-level 3xTF32 pyramid; tf32x3 needs the most registers, and the 'ieee' octave kernels (FP32
-# FMAs) spilled hundreds of stores under 3.6 at the tensor-core tiles. Time them with benchmarks/gpu_cqt.py.
+# spills under triton 3.9 (CI's compile check) and 3.6 (the GPU image's; checked by hand), every pyramid level count
+# included; tf32x3 needs the most registers (the pyramid spilled at BLOCK_KC=32 for some level counts, the adjoint
+# at 4 warps), and the 'ieee' octave kernels (FP32 FMAs) spilled hundreds of stores under 3.6 at the tensor-core
+# tiles. Time them with benchmarks/gpu_cqt.py.
 _GPU_BLOCKS = {
-    ("pyramid", None): dict(ROWS=64, Q=32, BLOCK_KC=32, num_warps=4),  # wgmma on sm_90 (M = 64)
+    ("pyramid", None): dict(ROWS=64, Q=32, BLOCK_KC=16, num_warps=4),  # wgmma on sm_90 (M = 64)
     ("pyramid", "ieee"): dict(ROWS=16, Q=32, BLOCK_KC=16, num_warps=4),  # FP32 FMAs: smaller tiles, no spills
-    # the adjoint's unrolled levels in 3xTF32 spill 8 stores at ROWS=64 with grid-aligned tiles (255 registers)
-    ("pyramid_adjoint", "exact"): dict(ROWS=32, Q=32, BLOCK_KC=32, num_warps=4),
+    ("pyramid_adjoint", "exact"): dict(ROWS=64, Q=32, BLOCK_KC=16, num_warps=8),
     ("octave_fwd", None): dict(BLOCK_T=128, BLOCK_K=32, num_warps=8),
     ("octave_fwd", "ieee"): dict(BLOCK_T=64, BLOCK_K=16, num_warps=8),
     ("input_grad", None): dict(BLOCK_Q=64, BLOCK_RR=16, num_warps=8),

@@ -82,20 +82,28 @@ def _variants():
     yield from _cqt_variants()
 
 
+def _pyramid_kc(cfg, kk):
+    """The padded band ``KC`` the launchers pass for these tiles (see :func:`nnaudio_fast.kernels.cqt.toeplitz_taps`)."""
+    return -(-(cfg["Q"] + 2 * kk - 1) // cfg["BLOCK_KC"]) * cfg["BLOCK_KC"]
+
+
 def _cqt_variants():
     """The multirate CQT kernels (:mod:`nnaudio_fast.kernels.cqt`) in the configurations the launchers use."""
     kk = (len(__import__("nnaudio_fast").bases.halfband_lowpass()) // 2 + 1) // 2
     for prec in ("exact", "ieee", "tf32"):  # the pyramid's dot precisions (bf16 mode filters in TF32)
         cfg = C._blocks("pyramid", prec)
-        common = dict(KK=kk, PREC=C.PYRAMID_DOT[prec], EMULATE_BF16=False,
-                      KC=-(-(cfg["Q"] + 2 * kk - 1) // cfg["BLOCK_KC"]) * cfg["BLOCK_KC"])
-        # one level, and the most a launch takes (the unrolled level loop: the most registers)
-        for pad, levels, chunk in ((K.PAD_REFLECT, 1, C.PYRAMID_CHUNK_MAX),
-                                   (K.PAD_CONSTANT, C.PYRAMID_MAX_LEVELS, C.PYRAMID_CHUNK_MIN)):
+        common = dict(KK=kk, PREC=C.PYRAMID_DOT[prec], EMULATE_BF16=False, KC=_pyramid_kc(cfg, kk))
+        # every level count a launch can take: the level loop is unrolled, each count is its own binary, and
+        # register use does not grow monotonically with it (measured: spills at 6 levels but not at 8)
+        for levels in range(1, C.PYRAMID_MAX_LEVELS + 1):
+            pad, chunk = (K.PAD_REFLECT, C.PYRAMID_CHUNK_MAX) if levels == 1 else (K.PAD_CONSTANT,
+                                                                                   C.PYRAMID_CHUNK_MIN)
             cx = dict(common, PAD=pad, LEVELS=levels, CHUNK=chunk)
             yield f"cqt pyramid {prec} pad{pad} levels{levels}", C._pyramid_kernel, cx, cfg, dict(wide=True)
         cfg = C._blocks("pyramid_adjoint", prec)
-        for has_g0, levels in ((False, 1), (True, C.PYRAMID_MAX_LEVELS)):
+        common = dict(common, KC=_pyramid_kc(cfg, kk))
+        for levels in range(1, C.PYRAMID_MAX_LEVELS + 1):
+            has_g0 = levels > 1
             cx = dict(common, HAS_G0=has_g0, LEVELS=levels, CHUNK=C.PYRAMID_CHUNK_MIN << levels)
             yield f"cqt pyramid_adjoint {prec} g0={has_g0} levels{levels}", C._pyramid_adjoint_kernel, cx, cfg, \
                 dict(wide=True)
