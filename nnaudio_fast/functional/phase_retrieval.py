@@ -330,7 +330,7 @@ def griffin_lim_cqt(
     for _ in range(n_iter):
         t = op(x)
         d = t if prev is None else t - decay * prev
-        c = d * (S / (torch.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2) + tiny))[:, None]
+        c = d * (S / (torch.hypot(d[:, 0], d[:, 1]) + tiny))[:, None]
         prev = t
         x = x + refine(c - t)
     return x.reshape(lead + (length,))
