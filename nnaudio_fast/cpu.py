@@ -124,47 +124,81 @@ def _forward(x: torch.Tensor, taps, n_levels: int):
 
 
 def _adjoint(grads, taps, length: int) -> torch.Tensor:
-    dtype = grads[0].dtype
-    fn = getattr(_ext, "pyramid_adjoint_" + _suffix(dtype))
-    return torch.from_numpy(fn([_numpy(g.to(dtype)) for g in grads], taps, length, _threads(grads[0].shape[0])))
-
-
-class _Pyramid(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, taps, n_levels):
-        ctx.taps, ctx.length = taps, x.shape[-1]
-        return _forward(x, taps, n_levels)
-
-    @staticmethod
-    def backward(ctx, *grads):  # unused levels arrive as zeros (autograd materialises them)
-        return _PyramidAdjoint.apply(ctx.taps, ctx.length, *grads), None, None
-
-
-class _PyramidAdjoint(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, taps, length, *grads):
-        ctx.taps, ctx.n_levels = taps, len(grads)
-        return _adjoint(grads, taps, length)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return (None, None) + tuple(_Pyramid.apply(grad, ctx.taps, ctx.n_levels))
+    fn = getattr(_ext, "pyramid_adjoint_" + _suffix(grads[0].dtype))
+    return torch.from_numpy(fn([_numpy(g) for g in grads], taps, length, _threads(grads[0].shape[0])))
 
 
 def _taps(h: torch.Tensor):
     return h.detach().to(device="cpu", dtype=torch.float64).contiguous().numpy()
 
 
+# The extension's pyramid and adjoint as torch.library custom ops: opaque to torch.compile (which cannot trace a
+# pybind11 call), with fake implementations for the shapes and each other as backward (gradients of any order).
+# The levels travel as one flat (B, Σ len_ℓ) tensor.
+@torch.library.custom_op("nnaudio_fast::cpp_pyramid", mutates_args=())
+def _pyramid_op(x: torch.Tensor, h: torch.Tensor, n_levels: int) -> torch.Tensor:
+    return torch.cat(_forward(x, _taps(h), n_levels), -1)
+
+
+@_pyramid_op.register_fake
+def _(x, h, n_levels):
+    return x.new_empty((x.shape[0], sum(reference_cqt.level_lengths(x.shape[-1], n_levels))))
+
+
+@torch.library.custom_op("nnaudio_fast::cpp_pyramid_adjoint", mutates_args=())
+def _adjoint_op(flat: torch.Tensor, h: torch.Tensor, length: int, n_levels: int) -> torch.Tensor:
+    return _adjoint(torch.split(flat, reference_cqt.level_lengths(length, n_levels), -1), _taps(h), length)
+
+
+@_adjoint_op.register_fake
+def _(flat, h, length, n_levels):
+    return flat.new_empty((flat.shape[0], length))
+
+
+def _pyramid_setup(ctx, inputs, output):
+    x, h, n_levels = inputs
+    ctx.save_for_backward(h)
+    ctx.length, ctx.n_levels = x.shape[-1], n_levels
+
+
+def _pyramid_backward(ctx, grad):
+    (h,) = ctx.saved_tensors
+    return _adjoint_op(grad, h, ctx.length, ctx.n_levels), None, None
+
+
+def _adjoint_setup(ctx, inputs, output):
+    flat, h, length, n_levels = inputs
+    ctx.save_for_backward(h)
+    ctx.n_levels = n_levels
+
+
+def _adjoint_backward(ctx, grad):
+    (h,) = ctx.saved_tensors
+    return _pyramid_op(grad, h, ctx.n_levels), None, None, None
+
+
+_pyramid_op.register_autograd(_pyramid_backward, setup_context=_pyramid_setup)
+_adjoint_op.register_autograd(_adjoint_backward, setup_context=_adjoint_setup)
+
+
 def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int) -> tuple[torch.Tensor, ...]:
     """As :func:`nnaudio_fast.reference.pyramid` (``h`` is a constant: no gradient flows to it)."""
     if n_levels == 0:
         return ()
-    return _Pyramid.apply(x, _taps(h), n_levels)
+    flat = _pyramid_op(x, h.detach(), n_levels)
+    return tuple(torch.split(flat, reference_cqt.level_lengths(x.shape[-1], n_levels), -1))
 
 
 def pyramid_adjoint(grads, h: torch.Tensor, length: int) -> torch.Tensor:
     """As :func:`nnaudio_fast.reference.pyramid_adjoint`."""
-    return _PyramidAdjoint.apply(_taps(h), length, *grads)
+    expected = reference_cqt.level_lengths(length, len(grads))
+    if [g.shape[-1] for g in grads] != expected or len({g.shape[:-1] for g in grads}) != 1:
+        raise ValueError(
+            f"pyramid_adjoint: level cotangents have shapes {[tuple(g.shape) for g in grads]}; for length={length} "
+            f"they must be (batch, n) with n = {expected}."
+        )
+    dtype = grads[0].dtype
+    return _adjoint_op(torch.cat([g.to(dtype) for g in grads], -1), h.detach(), length, len(grads))
 
 
 def cqt_multirate(x, kernels, offsets, levels, hop_length, pad_amount, h, pad_mode):

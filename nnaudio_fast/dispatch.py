@@ -13,12 +13,21 @@ Choice, first match wins: the ``backend=`` argument, then the ``NNAUDIO_FAST_BAC
 ``auto``. ``auto`` tries ``triton`` for CUDA tensors and ``cpp`` for CPU tensors and quietly falls back to
 ``reference`` when that backend is missing or lacks the operation. A backend named explicitly (argument or
 environment) that cannot run raises :class:`BackendUnavailableError` instead.
+
+While a graph is being exported (``torch.export`` / ``torch.onnx.export(dynamo=True)``) or traced
+(``torch.jit.trace``, the legacy ONNX exporter) every operation runs on ``reference``, whatever was requested: the
+exported graph is plain tensor operations and runs wherever the graph goes (onnxruntime, another device).
+Under ``torch.compile`` the usual choice stands (the fast backends are compile-able).
+
+A choice is made once per (operation, device type, request) and cached, so a call costs a dictionary look-up and
+``torch.compile`` traces through it without a graph break.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from types import ModuleType
 
 import torch
@@ -36,7 +45,7 @@ class BackendUnavailableError(RuntimeError):
 def _load(name: str) -> tuple[ModuleType | None, str | None]:
     """The backend module, or ``None`` and the reason it cannot be used at all."""
     try:
-        mod = importlib.import_module(_MODULES[name])
+        mod = sys.modules.get(_MODULES[name]) or importlib.import_module(_MODULES[name])
     except ImportError as exc:
         return None, f"its module {_MODULES[name]} failed to import ({exc})"
     reason = mod.unavailable_reason() if hasattr(mod, "unavailable_reason") else None
@@ -65,9 +74,32 @@ def _why_not(name: str, op: str, device: torch.device) -> tuple[object | None, s
     return fn, None
 
 
+_CHOICES: dict[tuple, object] = {}
+
+
 def select(op: str, device: torch.device | str, backend: str | None = None):
     """The function implementing ``op`` for tensors on ``device`` under the requested backend."""
     device = torch.device(device)
+    reference = _reference()
+    if reference.portable():
+        return getattr(reference, op)
+    key = (op, device.type, backend, os.environ.get(ENV_VAR, ""))
+    fn = _CHOICES.get(key)
+    if fn is None:
+        fn = _CHOICES[key] = _choose(op, device, backend)
+    return fn
+
+
+def reset() -> None:
+    """Forget the cached choices (after a backend's availability changed in this process, as tests simulate)."""
+    _CHOICES.clear()
+
+
+def _reference():
+    return sys.modules.get(_MODULES["reference"]) or importlib.import_module(_MODULES["reference"])
+
+
+def _choose(op: str, device: torch.device, backend: str | None):
     name = requested_backend(backend)
     if name == "auto":
         for candidate in _AUTO_ORDER.get(device.type, ("reference",)):

@@ -30,6 +30,17 @@ def canonical_pad_mode(pad_mode: str) -> str:
     return mode
 
 
+def portable() -> bool:
+    """Whether a graph meant to run elsewhere is being built (``torch.export``, ``torch.jit.trace``): framing and
+    padding then use gathers, which every exporter handles for any input length without shape guards."""
+    return torch.compiler.is_exporting() or torch.jit.is_tracing()
+
+
+def _mod(idx: torch.Tensor, n) -> torch.Tensor:
+    # A tensor divisor: the ONNX exporter cannot lower a remainder by a symbolic (dynamic-length) scalar.
+    return torch.remainder(idx, torch.full((), n, dtype=idx.dtype, device=idx.device))
+
+
 def pad_indices(length: int, left: int, right: int, mode: str, device=None) -> torch.Tensor:
     """Source index of each sample of the padded signal, for the index-based modes.
 
@@ -41,12 +52,12 @@ def pad_indices(length: int, left: int, right: int, mode: str, device=None) -> t
         if length == 1:
             return torch.zeros_like(idx)
         period = 2 * (length - 1)
-        idx = idx.remainder(period)
+        idx = _mod(idx, period)
         return torch.where(idx >= length, period - idx, idx)
     if mode == "replicate":
         return idx.clamp(0, length - 1)
     if mode == "circular":
-        return idx.remainder(length)
+        return _mod(idx, length)
     raise ValueError(f"pad_indices does not handle mode={mode!r}")
 
 
@@ -57,17 +68,23 @@ def pad(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
     if mode == "constant":
         return F.pad(x, (left, right))
     length = x.shape[-1]
-    native = {"reflect": max(left, right) < length, "replicate": True, "circular": max(left, right) <= length}
-    if native[mode] and x.dim() == 2:
+    if x.dim() == 2 and not portable() and (
+        mode == "replicate" or max(left, right) < length or (mode == "circular" and max(left, right) == length)
+    ):
         # PyTorch's own kernels are much faster than a gather; they only cover padding up to the signal length.
         return F.pad(x[:, None], (left, right), mode=mode)[:, 0]
     return x.index_select(-1, pad_indices(length, left, right, mode, device=x.device))
 
 
 def frames(x: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode: str) -> torch.Tensor:
-    """``(B, L)`` → ``(B, T, n_fft)`` frames (a strided view when no padding copy is needed)."""
+    """``(B, L)`` → ``(B, T, n_fft)`` frames (a strided view when no padding copy is needed; a gather under
+    :func:`portable` graphs)."""
     if center:
         x = pad(x, n_fft // 2, n_fft // 2, pad_mode)
+    if portable():
+        n_frames = (x.shape[-1] - n_fft) // hop_length + 1
+        starts = torch.arange(n_frames, device=x.device) * hop_length
+        return x[:, starts[:, None] + torch.arange(n_fft, device=x.device)]
     return x.unfold(-1, n_fft, hop_length)
 
 
@@ -100,7 +117,11 @@ class _Magnitude(torch.autograd.Function):
 
 
 def magnitude(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
-    """``|X|`` with a finite (zero) gradient at ``X = 0``. Twice differentiable away from 0."""
+    """``|X|`` with a finite (zero) gradient at ``X = 0``. Twice differentiable away from 0. Under
+    ``torch.jit.trace`` plain ``sqrt(re² + im²)`` (the legacy ONNX exporter cannot export autograd Functions; its
+    gradient is NaN where ``X = 0``)."""
+    if torch.jit.is_tracing():
+        return torch.sqrt(re * re + im * im)
     return _Magnitude.apply(re, im)
 
 

@@ -107,11 +107,21 @@ def _octave(y: torch.Tensor, kernel: torch.Tensor, first: int, hop: int, d: int,
     Frame ``t`` reads ``y[(t·hop) // d + first + j]``, ``j < W``, with kernel phase ``t mod P``.
     """
     n_ph, rows, width = kernel.shape
-    if n_ph == 1:  # d divides hop: a strided view, one matmul
+    from .reference import portable
+
+    if n_ph == 1 and not portable():  # d divides hop: a strided view, one matmul (a gather in portable graphs)
         fr = y[:, first:].unfold(-1, width, hop // d)[:, :n_frames]
         return torch.matmul(fr, kernel[0].t())
+    taps = torch.arange(width, device=y.device)
+    if portable():  # phase by phase, gathers and a scatter only (no shape guards an exporter cannot prove)
+        out = y.new_zeros(y.shape[0], n_frames, rows)
+        for p in range(n_ph):
+            t = torch.arange(p, n_frames, n_ph, device=y.device)
+            idx = torch.div(t * hop, d, rounding_mode="floor")[:, None] + first + taps
+            out[:, t] = torch.matmul(y[:, idx], kernel[p].t())
+        return out
     t = torch.arange(n_frames, device=y.device)
-    idx = torch.div(t * hop, d, rounding_mode="floor")[:, None] + first + torch.arange(width, device=y.device)
+    idx = torch.div(t * hop, d, rounding_mode="floor")[:, None] + first + taps
     fr = y[:, idx]  # (B, T, W)
     b = fr.shape[0]
     s = -(-n_frames // n_ph)

@@ -58,3 +58,13 @@ def chirp(sr: int, seconds: float, f0: float = 60.0, f1: float = 4000.0) -> np.n
     t = np.arange(int(sr * seconds)) / sr
     k = np.log(f1 / f0) / seconds
     return np.sin(2 * np.pi * f0 * (np.exp(k * t) - 1) / k)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backend_choice():
+    """Tests simulate backends appearing and disappearing; dispatch's cached choices must not outlive a test."""
+    from nnaudio_fast import dispatch
+
+    dispatch.reset()
+    yield
+    dispatch.reset()

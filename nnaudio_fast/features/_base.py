@@ -1,15 +1,38 @@
 """What every layer shares: bases stored nnAudio's way (float32 buffers or parameters, nnAudio's names and shapes),
-used exactly in float64."""
+used exactly in float64, and the facts about them that forward relies on.
+
+Facts (is a basis still the one it was built as? which taps of a kernel are non-zero?) are decided when the bases
+change, never by comparing tensors inside a traced forward: in eager mode a basis "changes" when its storage,
+version counter (every in-place write: ``load_state_dict``, ``copy_``, DDP's buffer broadcast), device or dtype
+does, and the facts are recomputed then, once; ``load_state_dict``, ``.to()`` and unpickling recompute them at
+once. Under ``torch.compile``, ``torch.export`` and ``torch.jit.trace`` forward reads the facts as last decided
+(Python constants the tracer guards on), so the traced graph has no data-dependent branch. Caches of derived
+tensors stay out of what pickles.
+"""
 
 from __future__ import annotations
-
-import weakref
 
 import numpy as np
 import torch
 from torch import nn
 
-from .. import _checks
+from .. import _checks, dispatch
+
+
+def tracing() -> bool:
+    """Whether forward is being traced (``torch.compile``/``torch.export``/``torch.jit.trace``), not run eagerly."""
+    return torch.compiler.is_compiling() or torch.jit.is_tracing()
+
+
+def _key(t: torch.Tensor) -> tuple:
+    return (t.data_ptr(), t._version, t.device, t.dtype, tuple(t.shape))
+
+
+def owned_tensor(value, dtype: torch.dtype) -> torch.Tensor:
+    """``value`` as a fresh, contiguous tensor with its own memory and ordinary strides (never the zero strides a
+    NumPy view with size-1 axes gives, which DDP's in-place buffer broadcast rejects)."""
+    src = torch.from_numpy(np.array(value, dtype=np.float64))
+    return torch.empty(src.shape, dtype=dtype).copy_(src)
 
 
 class BasisModule(nn.Module):
@@ -17,72 +40,127 @@ class BasisModule(nn.Module):
 
     A float64 input is computed with the exact float64 basis as long as the stored basis still holds the value it
     was built with (rounded to float32): not trained, not loaded from a checkpoint with other values. Gradients
-    still reach a trainable basis (straight-through: ``b + (exact − b).detach()``). Otherwise the stored values
-    are used, cast to the input's dtype.
+    still reach a trainable basis (straight-through: ``b + (exact − b).detach()``); under tracing a trainable basis
+    is used as stored (its value may change between calls of the traced graph). Otherwise the stored values are
+    used, cast to the input's dtype.
     """
 
     def __init__(self, backend: str | None = None, precision: str | None = None):
         super().__init__()
+        if backend is not None:
+            dispatch.requested_backend(backend)  # an unknown name fails here, not at the first call
         self.backend = backend
         self.precision = _checks.precision(precision)
         self._exact: dict[str, torch.Tensor] = {}
-        self._exact_on_device: dict[tuple, torch.Tensor] = {}
-        self._pristine_cache: dict[str, tuple] = {}
+        self._facts_key: tuple | None = None
+        self._facts_value: dict = {}
+        self._cache: dict = {}  # derived tensors (exact bases on a device, ...); never pickled
 
+    # -- bases ------------------------------------------------------------------------------------------------
     def _add_basis(self, name: str, value, trainable: bool, persistent: bool = True) -> None:
-        exact = torch.tensor(np.asarray(value), dtype=torch.float64)
+        exact = owned_tensor(value, torch.float64)
         self._exact[name] = exact
-        data = exact.to(torch.float32)
+        data = exact.to(torch.float32).contiguous()
         if trainable:
             self.register_parameter(name, nn.Parameter(data))
         else:
             self.register_buffer(name, data, persistent=persistent)
+        self._facts_key = None
 
     def _basis(self, name: str, dtype: torch.dtype) -> torch.Tensor:
         """The basis ``name`` in ``dtype`` (exact in float64 where possible, see the class docstring)."""
         stored = getattr(self, name)
-        exact = self._exact.get(name)
-        if dtype != torch.float64 or exact is None:
+        if dtype != torch.float64 or name not in self._exact:
             return stored if stored.dtype == dtype else stored.to(dtype)
-        candidate = self._exact_tensor(name, torch.float64, stored.device)
         stored64 = stored.to(dtype)
-        # Compared on every float64 call (O(basis) next to an O(signal x basis) transform): a version counter would
-        # miss writes through ``.data`` (as gradcheck makes), and identity caches are fooled by reused memory.
-        pristine = stored.shape == candidate.shape and torch.equal(
-            stored64.detach(), candidate.to(torch.float32).to(torch.float64)
-        )
-        if not pristine:
+        if stored.requires_grad:
+            # Trainable: compared per float64 call in eager mode (not part of the facts, which would otherwise be
+            # recomputed after every optimizer step); as stored under tracing.
+            if tracing() or not self._holds_built_value(name):
+                return stored64
+            return stored64 + (self._exact_tensor(name, dtype, stored.device) - stored64).detach()
+        if not self._facts()["pristine"].get(name, False):
             return stored64
-        return stored64 + (candidate - stored64).detach() if stored.requires_grad else candidate
+        return self._exact_tensor(name, dtype, stored.device)
 
     def _pristine(self, name: str) -> bool:
         """Whether the non-trainable basis ``name`` still holds the value it was built with (rounded to float32).
-
-        Cached per tensor and version counter, so on CUDA only the first call (and the first after an in-place
-        write such as ``load_state_dict``) synchronises. Trainable bases are never pristine: their gradients need
-        the kernel product.
-        """
-        stored = getattr(self, name)
-        if stored.requires_grad or name not in self._exact:
+        Trainable bases are never pristine: their gradients need the kernel product."""
+        if getattr(self, name).requires_grad:
             return False
-        cached = self._pristine_cache.get(name)
-        if cached is not None and cached[0]() is stored and cached[1] == (stored._version, stored.device, stored.dtype):
-            return cached[2]
-        exact = self._exact[name].to(torch.float32).to(device=stored.device, dtype=stored.dtype)
-        ok = stored.shape == exact.shape and torch.equal(stored, exact)
-        self._pristine_cache[name] = (weakref.ref(stored), (stored._version, stored.device, stored.dtype), ok)
-        return ok
+        return self._facts()["pristine"].get(name, False)
 
     def _exact_tensor(self, name: str, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-        """The exact basis ``name`` built at construction, in ``dtype`` on ``device`` (cached)."""
-        key = (name, device, dtype)
-        t = self._exact_on_device.get(key)
+        """The exact basis ``name`` built at construction, in ``dtype`` on ``device`` (cached, not pickled)."""
+        if tracing():  # tensors made while tracing are fake under torch.export: never cache them
+            return self._exact[name].to(device=device, dtype=dtype)
+        key = ("exact", name, device, dtype)
+        t = self._cache.get(key)
         if t is None:
-            t = self._exact_on_device[key] = self._exact[name].to(device=device, dtype=dtype)
+            t = self._cache[key] = self._exact[name].to(device=device, dtype=dtype)
         return t
 
+    def _holds_built_value(self, name: str) -> bool:
+        stored = getattr(self, name)
+        exact = self._exact[name]
+        if stored.shape != exact.shape or stored.device.type == "meta":
+            return False
+        return torch.equal(stored.detach(), exact.to(torch.float32).to(device=stored.device, dtype=stored.dtype))
+
+    # -- facts ------------------------------------------------------------------------------------------------
+    def _fixed_bases(self) -> list[str]:
+        return [n for n in self._exact if not getattr(self, n).requires_grad]
+
+    def _facts(self) -> dict:
+        """The facts about the bases (see the module docstring): recomputed in eager mode when a basis changed,
+        read as they are under tracing."""
+        if tracing():
+            return self._facts_value if self._facts_key is not None else self._default_facts()
+        key = tuple((n, _key(getattr(self, n)), getattr(self, n).requires_grad) for n in self._exact)
+        if key != self._facts_key:
+            self.refresh_bases()
+        return self._facts_value
+
+    def _default_facts(self) -> dict:
+        """Facts that are true of any bases (nothing pristine, no taps known to be zero)."""
+        return {"pristine": {}}
+
+    def _compute_facts(self) -> dict:
+        """Subclasses add their own facts (``super()._compute_facts()`` first)."""
+        return {"pristine": {n: self._holds_built_value(n) for n in self._fixed_bases()}}
+
+    def refresh_bases(self) -> None:
+        """Re-decide the facts about the bases now. Done automatically (in eager mode, after
+        ``load_state_dict``, ``.to()`` and unpickling); call it after editing a basis in place through ``.data``
+        (which bypasses version counters) if you then run the layer only under ``torch.compile``."""
+        self._cache = {}
+        self._facts_value = self._compute_facts()
+        self._facts_key = tuple((n, _key(getattr(self, n)), getattr(self, n).requires_grad) for n in self._exact)
+
+    # -- module hooks ---------------------------------------------------------------------------------------------
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.refresh_bases()
+
     def _apply(self, fn, *args, **kwargs):
-        # .to()/.cuda() move the stored bases; drop the device-specific exact copies with them.
-        self._exact_on_device = {}
-        self._pristine_cache = {}
-        return super()._apply(fn, *args, **kwargs)
+        out = super()._apply(fn, *args, **kwargs)
+        self.refresh_bases()  # .to()/.cuda()/.half() moved or cast the stored bases
+        return out
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        state["_facts_key"], state["_facts_value"] = None, {}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self._exact:
+            self.refresh_bases()
+
+    def __prepare_scriptable__(self):
+        raise TypeError(
+            f"{type(self).__name__} cannot be compiled by torch.jit.script (its forward chooses a backend in "
+            "Python). Use torch.jit.trace(layer, example_input), torch.export.export(layer, (example_input,)) or "
+            "torch.compile(layer) instead; all three work."
+        )

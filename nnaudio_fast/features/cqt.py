@@ -31,7 +31,7 @@ from .. import _checks, bases, cqt_operator, functional
 from ..functional import constant_q, inverse_constant_q
 from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
-from ._base import BasisModule
+from ._base import BasisModule, owned_tensor, tracing
 
 __all__ = ["CQT1992v2", "CQT", "CQT2010v2", "CQT1992", "CQT2010"]
 
@@ -45,7 +45,7 @@ def _recentre(t: torch.Tensor, shape, key: str) -> torch.Tensor:
     if shift >= 0:
         return F.pad(t, (shift, w_out - w_in - shift))
     cut = t[..., -shift : -shift + w_out]
-    if not torch.equal(torch.count_nonzero(t), torch.count_nonzero(cut)):
+    if int(torch.count_nonzero(t)) != int(torch.count_nonzero(cut)):
         raise ValueError(
             f"{key} has width {w_in} with non-zero taps outside the {w_out} taps this layer uses; build the layer "
             "with the checkpoint's parameters (sr, fmin, n_bins, bins_per_octave, filter_scale)."
@@ -233,17 +233,17 @@ class _SpectralKernels:
 
     def _time_kernels(self, dtype):
         names = ("cqt_kernels_real", "cqt_kernels_imag", "wcos", "wsin")
-        stored = [getattr(self, n) for n in names]
-        grad = torch.is_grad_enabled() and any(t.requires_grad for t in stored)
-        key = (dtype,) + tuple((t.data_ptr(), t._version, t.device) for t in stored)
-        cache = getattr(self, "_eff_cache", None)
-        if not grad and cache is not None and cache[0] == key:
-            return cache[1]
+        fixed = not any(getattr(self, n).requires_grad for n in names) and not tracing()
+        key = ("effective", str(dtype))
+        if fixed:
+            self._facts()  # empties the cache when a basis changed
+            if key in self._cache:
+                return self._cache[key]
         sr_, si_, wcos, wsin = (self._basis(n, dtype) for n in names)
         f = wcos.shape[0]
         out = _effective_kernels(sr_, si_, wcos.reshape(f, -1), wsin.reshape(f, -1))
-        if not grad:
-            self._eff_cache = (key, out)
+        if fixed:
+            self._cache[key] = out
         return out
 
 
@@ -322,9 +322,9 @@ class _MultirateLayer(_CQTLayer):
             full[n_f - n_g : n_f, col : col + k0.shape[-1]] = k0[:n_g]
             full[2 * n_f - n_g :, col : col + k0.shape[-1]] = k0[n_g:]
             stored[g] = full
-        self.register_buffer("lowpass_filter", torch.tensor(_halfband_buffer(), dtype=torch.float32))
+        self.register_buffer("lowpass_filter", owned_tensor(_halfband_buffer(), torch.float32))
         if early_filter:
-            self.register_buffer("early_downsample_filter", torch.tensor(_halfband_buffer(), dtype=torch.float32))
+            self.register_buffer("early_downsample_filter", owned_tensor(_halfband_buffer(), torch.float32))
         self._add_basis("lenghts", lengths, trainable=False)
         self._groups, self._layout = [], []
         for i in range(self.n_octaves):
@@ -364,8 +364,33 @@ class _MultirateLayer(_CQTLayer):
         return kernels
 
     def _transform(self, x, kernels):
+        kernels, offsets = self._trimmed(kernels)
         return functional.cqt_multirate_from_kernels(x, kernels, self._plan, self.pad_mode, self.backend,
-                                                     offsets=self._layout)
+                                                     offsets=offsets)
+
+    def _trimmed(self, kernels):
+        """The octave kernels without their all-zero leading/trailing taps (stored widths are nnAudio's powers of
+        two), and their offsets. The taps in use are a fact decided in eager mode from the kernels themselves and
+        cached until a basis changes; trainable kernels keep every tap (each gets a gradient), and under tracing
+        kernels whose taps were not decided yet are used whole."""
+        if any(k.requires_grad for k in kernels):
+            return kernels, self._layout
+        key = ("taps", str(kernels[0].dtype))
+        fixed = not any(getattr(self, n).requires_grad for n in self._exact)
+        if tracing():
+            taps = self._cache.get(key)
+        else:
+            if fixed:
+                self._facts()  # empties the cache when a basis changed
+            taps = self._cache.get(key) if fixed else None
+            if taps is None:
+                taps = tuple(constant_q.nonzero_taps(k) for k in kernels)
+                if fixed:
+                    self._cache[key] = taps
+        if taps is None:
+            return kernels, self._layout
+        return ([k[..., lo:hi] for k, (lo, hi) in zip(kernels, taps)],
+                [o + lo for o, (lo, _) in zip(self._layout, taps)])
 
 
 def _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale):

@@ -123,6 +123,7 @@ class STFT(BasisModule):
         self.trainable = bool(trainable)
         self.iSTFT = bool(iSTFT)
         self.window = window
+        self.freq_scale = freq_scale
         self._plain_dft = freq_scale == "no" and self.freq_bins == n_fft // 2 + 1
         wcos, wsin = bases.fourier_kernels(n_fft, win_length, self.freq_bins, window, freq_scale, fmin, fmax, sr)
         self.bins2freq = (bases.fourier_bin_frequencies(n_fft, self.freq_bins, freq_scale, fmin, fmax, sr)
@@ -167,6 +168,11 @@ class STFT(BasisModule):
         """
         if not self.iSTFT:
             raise ValueError("STFT.inverse needs the inverse kernels: construct the layer with iSTFT=True.")
+        if not self._plain_dft:
+            raise ValueError(
+                f"STFT.inverse: freq_scale={self.freq_scale!r} with freq_bins={self.freq_bins} is not a DFT and has no "
+                "exact inverse; construct the layer with freq_scale='no' and freq_bins=None (n_fft // 2 + 1) to invert it."
+            )
         dtype = _checks.compute_dtype(fourier._split_complex(X)[0], "X")
         window = self._basis("window_mask", dtype).reshape(-1)
         return _inverse(self, X, "kernel_cos_inv", "kernel_sin_inv", window, onesided, length)

@@ -31,14 +31,16 @@ def _tensor_cache(builder, args, dtype, device):
 
 
 def _basis(builder, args: tuple, dtype: torch.dtype, device: torch.device):
-    """``builder(*args)`` as tensors of ``dtype`` on ``device``, cached when ``args`` are hashable."""
+    """``builder(*args)`` as tensors of ``dtype`` on ``device``, cached when ``args`` are hashable.
+
+    Never cached while a graph is traced: under ``torch.export`` the tensors made then are fake and would poison
+    the cache for every later eager call."""
     try:
         hash(args)
     except TypeError:
-        out = builder(*args)
-        if isinstance(out, tuple):
-            return tuple(torch.tensor(o, dtype=dtype, device=device) for o in out)
-        return torch.tensor(out, dtype=dtype, device=device)
+        return _tensor_cache.__wrapped__(builder, args, dtype, device)
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        return _tensor_cache.__wrapped__(builder, args, dtype, device)
     return _tensor_cache(builder, args, dtype, torch.device(device))
 
 

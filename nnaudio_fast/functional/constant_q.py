@@ -49,15 +49,22 @@ def cqt_from_kernels(waveform, kr, ki, hop_length: int, center: bool = True, pad
     return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
 
 
-def _trim_taps(kernel: torch.Tensor, offset: int) -> tuple[torch.Tensor, int]:
-    """Drop all-zero leading/trailing taps of a constant kernel (stored widths are nnAudio's powers of two)."""
-    if kernel.requires_grad:
-        return kernel, offset  # every tap of a trainable kernel gets a gradient
-    used = torch.nonzero(kernel.detach().abs().amax(dim=(0, 1)))
-    if used.numel() == 0:
-        return kernel, offset
-    lo, hi = int(used[0]), int(used[-1]) + 1
-    return kernel[..., lo:hi], offset + lo
+def nonzero_taps(kernel: torch.Tensor) -> tuple[int, int]:
+    """``(lo, hi)``: the range of taps (last axis) of ``kernel`` ``(..., W)`` holding its non-zero values
+    (``(0, W)`` if it is all zero). Reads the values: call it when kernels change, not per call."""
+    used = torch.nonzero(kernel.detach().abs().amax(dim=tuple(range(kernel.dim() - 1)))).flatten().tolist()
+    return (used[0], used[-1] + 1) if used else (0, kernel.shape[-1])
+
+
+# Design constants that layers need inside forward: computed (NumPy), never traced into, by torch.compile.
+@torch.compiler.assume_constant_result
+def _halfband(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return _basis(bases.halfband_lowpass, (), dtype, device)
+
+
+@torch.compiler.assume_constant_result
+def _multirate_padding(offsets: tuple, widths: tuple, levels: tuple) -> int:
+    return bases.multirate_padding(offsets, widths, levels)
 
 
 def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect", backend: str | None = None,
@@ -66,7 +73,8 @@ def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect
     :class:`nnaudio_fast.bases.MultirateCQTPlan`: ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale.
 
     ``offsets`` overrides ``plan.offsets`` (tap 0 of each kernel relative to the frame, in level samples), for
-    kernels laid out wider than the plan's.
+    kernels laid out wider than the plan's. Every tap is multiplied: pass kernels without all-zero edges
+    (:func:`nonzero_taps`) for speed.
     """
     offsets = plan.offsets if offsets is None else tuple(offsets)
     if len(kernels) != len(plan.levels):
@@ -75,10 +83,8 @@ def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect
         if k.dim() != 3 or k.shape[0] != ph or k.shape[1] % 2:
             raise ValueError(f"kernel of octave {i} has shape {tuple(k.shape)}; it must be ({ph}, 2·n_bins, width).")
     x, lead, kernels, pad_mode = _prepare(waveform, kernels, 1, plan.hop_length, True, pad_mode)
-    trimmed = [_trim_taps(k, o) for k, o in zip(kernels, offsets)]
-    h = _basis(bases.halfband_lowpass, (), x.dtype, x.device)
-    kernels, offsets = [k for k, _ in trimmed], [o for _, o in trimmed]
-    pad = bases.multirate_padding(offsets, [k.shape[-1] for k in kernels], plan.levels)
+    h = _halfband(x.dtype, x.device)
+    pad = _multirate_padding(tuple(offsets), tuple(k.shape[-1] for k in kernels), tuple(plan.levels))
     fn = dispatch.select("cqt_multirate", x.device, backend)
     re, im = fn(x, kernels, offsets, plan.levels, plan.hop_length, pad, h, pad_mode)
     return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
