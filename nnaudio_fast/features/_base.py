@@ -24,10 +24,6 @@ def tracing() -> bool:
     return torch.compiler.is_compiling() or torch.jit.is_tracing()
 
 
-def _key(t: torch.Tensor) -> tuple:
-    return (t.data_ptr(), t._version, t.device, t.dtype, tuple(t.shape))
-
-
 def owned_tensor(value, dtype: torch.dtype) -> torch.Tensor:
     """``value`` as a fresh, contiguous tensor with its own memory and ordinary strides (never the zero strides a
     NumPy view with size-1 axes gives, which DDP's in-place buffer broadcast rejects)."""
@@ -116,10 +112,21 @@ class BasisModule(nn.Module):
         read as they are under tracing."""
         if tracing():
             return self._facts_value if self._facts_key is not None else self._default_facts()
-        key = tuple((n, _key(getattr(self, n)), getattr(self, n).requires_grad) for n in self._exact)
-        if key != self._facts_key:
+        if self._bases_key() != self._facts_key:
             self.refresh_bases()
         return self._facts_value
+
+    def _bases_key(self) -> tuple:
+        """Changes whenever a fixed basis may have changed: its storage or version counter (a new device or dtype
+        is new storage), or whether it is trainable. Read on every eager call: kept to plain attribute reads."""
+        params, buffers = self._parameters, self._buffers
+        key = []
+        for n in self._exact:
+            t = params.get(n)
+            if t is None:
+                t = buffers[n]
+            key.append(None if t.requires_grad else (t.data_ptr(), t._version))
+        return tuple(key)
 
     def _default_facts(self) -> dict:
         """Facts that are true of any bases (nothing pristine, no taps known to be zero)."""
@@ -135,7 +142,7 @@ class BasisModule(nn.Module):
         (which bypasses version counters) if you then run the layer only under ``torch.compile``."""
         self._cache = {}
         self._facts_value = self._compute_facts()
-        self._facts_key = tuple((n, _key(getattr(self, n)), getattr(self, n).requires_grad) for n in self._exact)
+        self._facts_key = self._bases_key()
 
     # -- module hooks ---------------------------------------------------------------------------------------------
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
