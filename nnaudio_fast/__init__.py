@@ -4,12 +4,15 @@ Layers (nnAudio's names and arguments) live in :mod:`nnaudio_fast.features` and 
 torchaudio-style functions on ``(..., time)`` tensors in :mod:`nnaudio_fast.functional`.
 """
 
-from . import features, functional
+from . import features, functional, utils
 from .cpu import build_info
 from .dispatch import BackendUnavailableError, backends
-from .features import *  # noqa: F401,F403
-from .features import __all__ as _layers
+from .features import LAYERS as _layers
+from .features import (  # noqa: F401
+    CFP, CQT, CQT1992, CQT2010, MFCC, STFT, VQT, CQT1992v2, CQT2010v2, Combined_Frequency_Periodicity, Gammatonegram,
+    Griffin_Lim, InverseMelScale, MelSpectrogram, iCQT, iSTFT, iVQT,
+)
 
 __version__ = "0.1.0"
-__all__ = list(_layers) + ["features", "functional", "backends", "BackendUnavailableError", "build_info",
+__all__ = list(_layers) + ["features", "functional", "utils", "backends", "BackendUnavailableError", "build_info",
                             "__version__"]
