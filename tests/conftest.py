@@ -68,3 +68,30 @@ def _fresh_backend_choice():
     dispatch.reset()
     yield
     dispatch.reset()
+
+
+#: Real recordings (Debian's alsa-utils and sound-theme-freedesktop, unpacked by .ci/run into tests/.recordings;
+#: NNAUDIO_FAST_RECORDINGS overrides the folder). Under CI their absence is an error, elsewhere a skip.
+RECORDINGS = os.environ.get("NNAUDIO_FAST_RECORDINGS",
+                            os.path.join(os.path.dirname(__file__), ".recordings", "usr", "share", "sounds"))
+
+
+def recording(name: str, sr: int, seconds: float | None = None) -> torch.Tensor:
+    """A real recording resampled to ``sr`` (polyphase, scipy), mono float32 ``(time,)``."""
+    import math
+
+    import scipy.signal
+    import soundfile
+
+    path = os.path.join(RECORDINGS, name)
+    if not os.path.exists(path):
+        if os.environ.get("CI"):
+            raise FileNotFoundError(f"{path} is missing: .ci/run unpacks Debian's sound packages there")
+        pytest.skip(f"recording {path} not found (run .ci/run's recordings step)")
+    data, native = soundfile.read(path, dtype="float64", always_2d=True)
+    x = data.mean(axis=1)
+    g = math.gcd(int(native), int(sr))
+    x = scipy.signal.resample_poly(x, sr // g, native // g)
+    if seconds is not None:
+        x = x[: int(seconds * sr)]
+    return torch.from_numpy(np.ascontiguousarray(x)).float()

@@ -15,10 +15,12 @@ with ``pad_mode='reflect'`` (padding repeats like ``numpy.pad``); no clear error
 
 Checkpoints. Keys and shapes are nnAudio's (``lenghts`` included), so an nnAudio ``state_dict`` loads with
 ``strict=True``. Loaded kernels are used as given (trained or not); time-domain kernels of another width are
-zero-padded (or cropped where zero) about their centre. Loading keeps our own ``lenghts`` (the normalisation
-lengths of our kernels; nnAudio's are computed at its downsampled rate at 44.1 kHz) and our own
+zero-padded (or cropped where zero) about their centre. Loaded ``lenghts`` (the per-bin normalisation
+lengths of ``normalization_type='librosa'``) are used as given, so a checkpoint reproduces the model it came
+from: an nnAudio ``CQT1992v2`` state_dict gives nnAudio's output within 1e-6. Loading keeps our own
 ``lowpass_filter`` / ``early_downsample_filter`` (nnAudio's 256-tap firwin2 filters are not used here; these
-buffers hold our half-band filter, centred, for the record).
+buffers hold our half-band filter, centred, for the record), so the multirate layers loaded from nnAudio
+compute our pyramid with nnAudio's top-octave kernels, not nnAudio's own multirate output.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import _checks, bases, cqt_operator, functional
+from .. import _checks, bases, cqt_operator, functional, utils
 from ..functional import constant_q, inverse_constant_q
 from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
@@ -64,7 +66,7 @@ def _halfband_buffer() -> np.ndarray:
 class _CQTLayer(BasisModule):
     """Shared set-up, output formatting and checkpoint loading."""
 
-    _kept_on_load = ("lenghts", "lowpass_filter", "early_downsample_filter")
+    _kept_on_load = ("lowpass_filter", "early_downsample_filter")
     _centred: tuple = ()
 
     def _init_bank(self, sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window, output_format,
@@ -343,8 +345,35 @@ class _MultirateLayer(_CQTLayer):
             self._layout.append(lo)
         return stored
 
+    nnaudio_compat = False
+
     def _group_kernels(self, g, dtype):
         raise NotImplementedError
+
+    # -- nnaudio_compat=True: nnAudio's own multirate algorithm, filters and kernels ---------------------------------
+    def _init_nnaudio_filters(self, args, earlydownsample, gamma=0.0):
+        """nnAudio's ``lowpass_filter``, ``early_downsample_filter`` and ``lenghts`` (lengths at its
+        early-downsampled rate); returns ``Q`` and the top octave's lowest frequency."""
+        sr, hop, fmin, n_bins, bpo, filter_scale = args
+        factor = layout.early_downsample_factor(*args, earlydownsample)
+        self.n_octaves, fmin_t, _ = layout._top_octave(fmin, n_bins, bpo)
+        self.downsample_factor, self.earlydownsample = factor, factor > 1
+        self.register_buffer("lowpass_filter", owned_tensor(utils.create_lowpass_filter(0.5, 256, 0.001)[None, None],
+                                                            torch.float32))
+        if factor > 1:
+            self.register_buffer("early_downsample_filter", owned_tensor(
+                utils.create_lowpass_filter(1 / factor, 256, 0.03)[None, None], torch.float32))
+        q = layout._q(filter_scale, bpo)
+        alpha = 2.0 ** (1.0 / bpo) - 1.0
+        self._add_basis("lenghts", np.ceil(q * (sr / factor) / (self.frequencies + gamma / alpha)), trainable=False)
+        return q, fmin_t
+
+    def _nnaudio_kernels(self, dtype):
+        raise NotImplementedError
+
+    @property
+    def _kept_on_load(self):
+        return () if self.nnaudio_compat else _CQTLayer._kept_on_load
 
     def forward(self, x, output_format=None, normalization_type="librosa"):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_bins, frames[, 2])``
@@ -354,6 +383,8 @@ class _MultirateLayer(_CQTLayer):
         return self._output(re, im, output_format, normalization_type)
 
     def _kernels(self, dtype):
+        if self.nnaudio_compat:
+            return self._nnaudio_kernels(dtype)
         cache, kernels = {}, []
         for i, (g, n_i, left, right) in enumerate(self._groups):
             if g not in cache:
@@ -364,6 +395,8 @@ class _MultirateLayer(_CQTLayer):
         return kernels
 
     def _transform(self, x, kernels):
+        if self.nnaudio_compat:
+            return _nnaudio_transform(self, x, kernels)
         kernels, offsets = self._trimmed(kernels)
         return functional.cqt_multirate_from_kernels(x, kernels, self._plan, self.pad_mode, self.backend,
                                                      offsets=offsets)
@@ -393,6 +426,14 @@ class _MultirateLayer(_CQTLayer):
                 [o + lo for o, (lo, _) in zip(self._layout, taps)])
 
 
+def _nnaudio_transform(layer, x, kernels):
+    """nnAudio's multirate algorithm with ``layer``'s filters (the ``nnaudio_compat=True`` layers)."""
+    early = layer.early_downsample_filter.reshape(-1) if layer.earlydownsample else None
+    return functional.cqt_nnaudio_multirate_from_kernels(
+        x, kernels, layer.lowpass_filter.reshape(-1), layer.hop_length, layer.n_bins, early, layer.downsample_factor,
+        layer.pad_mode, layer.backend)
+
+
 def _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale):
     n = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
     return (float(sr), int(hop_length), float(fmin), n, int(bins_per_octave), float(filter_scale))
@@ -411,6 +452,13 @@ class CQT2010v2(_MultirateLayer):
     nnAudio never used it), ``earlydownsample`` (False: the top octave runs at the full rate; no effect on the
     result beyond rounding). There is no ``center`` (frames are always centred, as in nnAudio).
 
+    ``nnaudio_compat=True`` (here and in :class:`CQT2010`, :class:`~nnaudio_fast.VQT`) computes nnAudio 0.3.4's
+    transform instead (for its checkpoints: they then give
+    nnAudio's output): its kernels (integer lengths, designed at the early-downsampled rate), its 256-tap firwin2
+    filters (``lowpass_filter``, ``early_downsample_filter``, used as stored or loaded), the same kernels on every
+    octave, and its ``lenghts``; see :func:`nnaudio_fast.functional.cqt_nnaudio_multirate_from_kernels`. It needs
+    ``hop_length`` divisible by ``early factor · 2^(n_octaves − 1)``, as nnAudio does.
+
     State: ``lowpass_filter`` ``(1, 1, 256)``, ``early_downsample_filter`` ``(1, 1, 256)`` (only where nnAudio has
     it), ``lenghts`` ``(n_bins,)``, ``cqt_kernels_real``, ``cqt_kernels_imag`` ``(min(bins_per_octave, n_bins), 1,
     width)`` (the top octave's kernels, shared by every octave).
@@ -420,18 +468,41 @@ class CQT2010v2(_MultirateLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, filter_scale=1, bins_per_octave=12,
                  norm=True, basis_norm=1, window="hann", pad_mode="reflect", earlydownsample=True, trainable=False,
-                 output_format="Magnitude", verbose=True, backend=None):
+                 output_format="Magnitude", verbose=True, backend=None, nnaudio_compat=False):
         super().__init__(backend)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
         self.norm, self.basis_norm, self.trainable = norm, basis_norm, bool(trainable)
+        self.nnaudio_compat = bool(nnaudio_compat)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
+        if self.nnaudio_compat:
+            self._init_nnaudio(args, basis_norm, window, earlydownsample)
+            return
         widths = layout.multirate_widths(*args, earlydownsample)
         early = layout.early_downsample_factor(*args, earlydownsample) > 1
         stored = self._init_multirate(basis_norm, earlydownsample, lengths, widths, False, early)
         n_f = stored[0].shape[0] // 2
         self._add_basis("cqt_kernels_real", stored[0][:n_f, None, :], self.trainable)
         self._add_basis("cqt_kernels_imag", stored[0][n_f:, None, :], self.trainable)
+
+    def _init_nnaudio(self, args, basis_norm, window, earlydownsample):
+        """nnAudio's buffers and parameters, with nnAudio's values (see the class docstring)."""
+        q, fmin_t = self._init_nnaudio_filters(args, earlydownsample)
+        if self.hop_length % (self.downsample_factor * 2 ** (self.n_octaves - 1)):
+            raise ValueError(
+                f"hop_length={self.hop_length} must be divisible by {self.downsample_factor * 2 ** (self.n_octaves - 1)}"
+                f" (early factor {self.downsample_factor} · 2^(n_octaves − 1)) with nnaudio_compat=True, as in "
+                "nnAudio; nnaudio_compat=False takes any hop."
+            )
+        kernels, _, _, _ = utils.create_cqt_kernels(q, self.sr / self.downsample_factor, fmin_t,
+                                                    min(self.bins_per_octave, self.n_bins), self.bins_per_octave,
+                                                    norm=basis_norm, window=window, topbin_check=False)
+        self._add_basis("cqt_kernels_real", kernels.real[:, None, :], self.trainable)
+        self._add_basis("cqt_kernels_imag", kernels.imag[:, None, :], self.trainable)
+
+    def _nnaudio_kernels(self, dtype):
+        pair = (self._basis("cqt_kernels_real", dtype)[:, 0], self._basis("cqt_kernels_imag", dtype)[:, 0])
+        return [pair] * self.n_octaves
 
     def _group_kernels(self, g, dtype):
         return self._basis("cqt_kernels_real", dtype)[:, 0], self._basis("cqt_kernels_imag", dtype)[:, 0]
@@ -449,18 +520,27 @@ class CQT2010(_SpectralKernels, _MultirateLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12, norm=True,
                  basis_norm=1, window="hann", pad_mode="reflect", trainable_STFT=False, filter_scale=1,
-                 trainable_CQT=False, output_format="Magnitude", earlydownsample=True, verbose=True, backend=None):
+                 trainable_CQT=False, output_format="Magnitude", earlydownsample=True, verbose=True, backend=None,
+                 nnaudio_compat=False):
         super().__init__(backend)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
         self.norm, self.basis_norm = norm, basis_norm
         self.trainable_STFT, self.trainable_CQT = bool(trainable_STFT), bool(trainable_CQT)
+        self.nnaudio_compat = bool(nnaudio_compat)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
-        widths = layout.multirate_widths(*args, earlydownsample)
-        early = layout.early_downsample_factor(*args, earlydownsample) > 1
-        stored = self._init_multirate(basis_norm, earlydownsample, lengths, widths, False, early)
-        n_f = stored[0].shape[0] // 2
-        s_r, s_i, wcos, wsin = _spectral_kernels(stored[0][:n_f], stored[0][n_f:])
+        if self.nnaudio_compat:  # nnAudio's top-octave kernels, filters and lengths (see CQT2010v2)
+            q, fmin_t = self._init_nnaudio_filters(args, earlydownsample)
+            basis, _, _, _ = utils.create_cqt_kernels(q, self.sr / self.downsample_factor, fmin_t,
+                                                      min(self.bins_per_octave, self.n_bins), self.bins_per_octave,
+                                                      norm=basis_norm, window=window, topbin_check=False)
+            s_r, s_i, wcos, wsin = _spectral_kernels(basis.real, basis.imag)
+        else:
+            widths = layout.multirate_widths(*args, earlydownsample)
+            early = layout.early_downsample_factor(*args, earlydownsample) > 1
+            stored = self._init_multirate(basis_norm, earlydownsample, lengths, widths, False, early)
+            n_f = stored[0].shape[0] // 2
+            s_r, s_i, wcos, wsin = _spectral_kernels(stored[0][:n_f], stored[0][n_f:])
         self.n_fft = wcos.shape[1]
         self._add_basis("wsin", wsin[:, None, :], self.trainable_STFT)
         self._add_basis("wcos", wcos[:, None, :], self.trainable_STFT)
@@ -469,3 +549,16 @@ class CQT2010(_SpectralKernels, _MultirateLayer):
 
     def _group_kernels(self, g, dtype):
         return self._time_kernels(dtype)
+
+    def _nnaudio_kernels(self, dtype):
+        # nnAudio's CQT2010 keeps the imaginary part's sign of its complex product (its CQT2010v2 negates it)
+        kr, ki = self._time_kernels(dtype)
+        return [(kr, -ki)] * self.n_octaves
+
+    def _output(self, re, im, output_format, normalization_type):
+        if self.nnaudio_compat:
+            # nnAudio's CQT2010 does not undo its early downsampling's 1/factor, and leaves its 'convolutional'
+            # output multiplied by the kernel width
+            scale = (self.n_fft if normalization_type == "convolutional" else 1.0) / self.downsample_factor
+            re, im = re * scale, im * scale
+        return super()._output(re, im, output_format, normalization_type)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import utils
 from . import _nnaudio_layout as layout
 from .cqt import _multirate_args, _MultirateLayer
 
@@ -29,14 +30,19 @@ class VQT(_MultirateLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, filter_scale=1,
                  bins_per_octave=12, norm=True, basis_norm=1, gamma=0, window="hann", pad_mode="reflect",
-                 earlydownsample=True, trainable=False, output_format="Magnitude", verbose=True, backend=None):
+                 earlydownsample=True, trainable=False, output_format="Magnitude", verbose=True, backend=None,
+                 nnaudio_compat=False):
         super().__init__(backend)
         if gamma is not None:
             gamma = float(gamma)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window,
                                   output_format, pad_mode, hop_length)
         self.norm, self.basis_norm, self.trainable = norm, basis_norm, bool(trainable)
+        self.nnaudio_compat = bool(nnaudio_compat)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
+        if self.nnaudio_compat:
+            self._init_nnaudio(args, basis_norm, window, earlydownsample, gamma)
+            return
         gamma_nn = 0.0 if gamma is None else gamma  # only sizes the buffers like nnAudio's
         widths = layout.multirate_widths(*args, earlydownsample, gamma=gamma_nn)
         early = layout.early_downsample_factor(*args, earlydownsample) > 1
@@ -46,6 +52,23 @@ class VQT(_MultirateLayer):
         for i, k in stored.items():
             self._add_basis(f"cqt_kernels_real_{i}", k[:n_f, None, :], self.trainable)
             self._add_basis(f"cqt_kernels_imag_{i}", k[n_f:, None, :], self.trainable)
+
+    def _init_nnaudio(self, args, basis_norm, window, earlydownsample, gamma):
+        """nnAudio's buffers with nnAudio's values: octave ``i``'s kernels designed at ``sr / 2^i`` (the original
+        rate, even after early downsampling, as nnAudio does)."""
+        if gamma is None:
+            raise ValueError("gamma=None (librosa's ERB choice) has no nnAudio counterpart; pass a number with "
+                             "nnaudio_compat=True.")
+        q, fmin_t = self._init_nnaudio_filters(args, earlydownsample, gamma)
+        n_f = min(self.bins_per_octave, self.n_bins)
+        for i in range(self.n_octaves):
+            k, _, _, _ = utils.create_cqt_kernels(q, self.sr / 2**i, fmin_t * 2.0**-i, n_f, self.bins_per_octave,
+                                                  norm=basis_norm, window=window, topbin_check=False, gamma=gamma)
+            self._add_basis(f"cqt_kernels_real_{i}", k.real[:, None, :], self.trainable)
+            self._add_basis(f"cqt_kernels_imag_{i}", k.imag[:, None, :], self.trainable)
+
+    def _nnaudio_kernels(self, dtype):
+        return [self._group_kernels(i, dtype) for i in range(self.n_octaves)]
 
     def _group_kernels(self, g, dtype):
         return self._basis(f"cqt_kernels_real_{g}", dtype)[:, 0], self._basis(f"cqt_kernels_imag_{g}", dtype)[:, 0]

@@ -17,7 +17,15 @@ One module per family: :mod:`.fourier`, :mod:`.constant_q`, :mod:`.inverse_const
 """
 
 from ._common import OUTPUT_FORMATS
-from .constant_q import CQT_NORMALIZATIONS, cqt, cqt_from_kernels, cqt_multirate_from_kernels, cqt_output, vqt
+from .constant_q import (
+    CQT_NORMALIZATIONS,
+    cqt,
+    cqt_from_kernels,
+    cqt_multirate_from_kernels,
+    cqt_nnaudio_multirate_from_kernels,
+    cqt_output,
+    vqt,
+)
 from .fourier import (
     gammatonegram,
     inverse_kernels,
@@ -38,7 +46,8 @@ from .phase_retrieval import GRIFFIN_LIM_INITS, griffin_lim, griffin_lim_cqt, gr
 __all__ = [
     "stft", "istft", "mel_spectrogram", "mfcc", "gammatonegram", "power_to_db",
     "stft_from_kernels", "spectrogram_from_kernels", "istft_from_kernels", "inverse_kernels", "OUTPUT_FORMATS",
-    "cqt", "vqt", "cqt_from_kernels", "cqt_multirate_from_kernels", "cqt_output", "CQT_NORMALIZATIONS",
+    "cqt", "vqt", "cqt_from_kernels", "cqt_multirate_from_kernels", "cqt_nnaudio_multirate_from_kernels",
+    "cqt_output", "CQT_NORMALIZATIONS",
     "icqt", "ivqt", "icqt_from_transform", "icqt_length", "ICQT_SOLVERS",
     "griffin_lim", "griffin_lim_cqt", "griffin_lim_from_kernels", "GRIFFIN_LIM_INITS",
     "mel_to_stft", "mel_to_stft_from_fbank", "MEL_INVERSE_METHODS",

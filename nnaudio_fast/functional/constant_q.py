@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from .. import _checks, bases, dispatch
-from ..reference import magnitude
-from ._common import OUTPUT_FORMATS, _basis, _prepare
+from ..reference import frames, magnitude
+from ._common import OUTPUT_FORMATS, _basis, _flatten, _prepare
 
 
 CQT_NORMALIZATIONS = ("librosa", "convolutional", "wrap")
@@ -87,6 +87,48 @@ def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect
     pad = _multirate_padding(tuple(offsets), tuple(k.shape[-1] for k in kernels), tuple(plan.levels))
     fn = dispatch.select("cqt_multirate", x.device, backend)
     re, im = fn(x, kernels, offsets, plan.levels, plan.hop_length, pad, h, pad_mode)
+    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
+
+
+def _fir_decimate(x: torch.Tensor, h: torch.Tensor, factor: int) -> torch.Tensor:
+    """``y[n] = Σ_j h[j]·x[factor·n + j − (K − 1)//2]`` (zeros outside ``x``): an FIR lowpass correlated with
+    ``x`` ``(B, L)`` and every ``factor``-th sample kept, nnAudio's downsampling (a strided ``conv1d``)."""
+    pad = (h.shape[-1] - 1) // 2
+    return torch.matmul(frames(torch.nn.functional.pad(x, (pad, pad)), h.shape[-1], factor, False, "constant"), h)
+
+
+def cqt_nnaudio_multirate_from_kernels(waveform, kernels, lowpass, hop_length: int, n_bins: int, early_filter=None,
+                                       early_factor: int = 1, pad_mode: str = "reflect", backend: str | None = None):
+    """nnAudio 0.3.4's multirate CQT / VQT (its ``CQT2010v2`` and ``VQT``): ``(re, im)`` ``(..., n_bins, T)``.
+
+    ``kernels``: one ``(kr, ki)`` pair ``(n_filters, W_i)`` per octave, top octave first. The signal is first
+    decimated by ``early_factor`` through ``early_filter`` (if given); octave ``i`` correlates its kernels (centred
+    frames, ``pad_mode`` padding of ``W_i // 2``) with the signal decimated ``i`` more times by 2 through
+    ``lowpass`` (``(K,)`` taps, zero padding ``(K − 1)//2``) at hop ``⌊hop_length / early_factor / 2^i⌋``. Octaves
+    are stacked lowest first (if their frame counts differ, as for hops not divisible by ``2^i``, each is
+    resampled to the shortest by linear interpolation, as nnAudio's VQT does), the lowest ``n_bins`` rows kept,
+    and the result scaled by ``early_factor``. nnAudio's kernels and filters come from
+    :func:`nnaudio_fast.utils.create_cqt_kernels` and :func:`nnaudio_fast.utils.create_lowpass_filter`; this is
+    not librosa's transform (:func:`cqt`).
+    """
+    x, lead = _flatten(waveform)
+    x = x.to(_checks.compute_dtype(waveform))
+    lowpass = lowpass.to(x.dtype)
+    hop = hop_length
+    if early_factor > 1:
+        x, hop = _fir_decimate(x, early_filter.to(x.dtype), early_factor), hop // early_factor
+    octaves = []
+    for i, (kr, ki) in enumerate(kernels):
+        if i:
+            x, hop = _fir_decimate(x, lowpass, 2), hop // 2
+        octaves.insert(0, torch.stack(cqt_from_kernels(x, kr.to(x.dtype), ki.to(x.dtype), hop, True, pad_mode,
+                                                       backend), -1))
+    n_frames = min(o.shape[-2] for o in octaves)
+    octaves = [o if o.shape[-2] == n_frames else
+               torch.nn.functional.interpolate(o, size=(n_frames, 2), mode="bilinear", align_corners=False)
+               for o in octaves]
+    out = torch.cat(octaves, -3)[:, -n_bins:] * early_factor
+    re, im = out[..., 0], out[..., 1]
     return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
 
 

@@ -1,0 +1,87 @@
+"""Checkpoints: an nnAudio 0.3.4 layer's state_dict loaded with strict=True into ours gives nnAudio's output on the
+same weights, on real recordings (speech and a test signal, resampled to 22.05 and 44.1 kHz); CQT2010v2, CQT2010
+and VQT with nnaudio_compat=True (their default is librosa's exact transform)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import nnaudio_fast as nf
+
+from conftest import recording, rel_err
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from nnAudio import features as nn_features
+
+SOUNDS = ["alsa/Front_Center.wav", "freedesktop/stereo/audio-test-signal.oga"]
+
+#: (layer, constructor arguments, our extra arguments); nnAudio's defaults otherwise.
+CASES = [
+    ("STFT", dict(n_fft=1024, hop_length=256), {}),
+    ("STFT", dict(n_fft=2048, freq_bins=120, freq_scale="log", fmin=60, fmax=8000, output_format="Magnitude"), {}),
+    ("MelSpectrogram", dict(n_fft=1024, hop_length=256, n_mels=96), {}),
+    ("MFCC", dict(n_mfcc=20, n_fft=1024, hop_length=256), {}),
+    ("Gammatonegram", dict(n_fft=1024, hop_length=256, n_bins=48), {}),
+    ("CQT1992v2", dict(hop_length=256), {}),
+    ("CQT1992v2", dict(hop_length=512, fmin=55, n_bins=72, pad_mode="constant"), {}),
+    ("CQT2010v2", dict(hop_length=512), dict(nnaudio_compat=True)),
+    ("CQT2010v2", dict(hop_length=256, fmin=55, n_bins=60, pad_mode="constant"), dict(nnaudio_compat=True)),
+    ("CQT1992", dict(hop_length=512, fmin=55, n_bins=72), {}),
+    ("CQT2010", dict(hop_length=512), dict(nnaudio_compat=True)),
+    ("VQT", dict(hop_length=512, gamma=3.0), dict(nnaudio_compat=True)),
+    ("VQT", dict(hop_length=500, gamma=0.0), dict(nnaudio_compat=True)),
+]
+
+
+def _nnaudio(name, sr, kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name in ("VQT", "CQT1992"):  # these nnAudio layers take no verbose
+            return getattr(nn_features, name)(sr=sr, **kw)
+        return getattr(nn_features, name)(sr=sr, verbose=False, **kw)
+
+
+@pytest.mark.parametrize("sr", [22050, 44100])
+@pytest.mark.parametrize("name, kw, ours_kw", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_nnaudio_checkpoint_reproduces_nnaudio(name, kw, ours_kw, sr):
+    theirs = _nnaudio(name, sr, kw)
+    ours = getattr(nf, name)(sr=sr, verbose=False, **kw, **ours_kw)
+    state = theirs.state_dict()
+    ours.load_state_dict(state, strict=True)
+    x = torch.stack([recording(s, sr, seconds=1.2) for s in SOUNDS])
+    with torch.no_grad():
+        expected = theirs(x)
+        out = ours(x)
+        assert rel_err(out, expected) <= 1e-5
+        if name.startswith("CQT") or name == "VQT":
+            assert rel_err(ours(x, output_format="Complex"), theirs(x, output_format="Complex")) <= 1e-5
+            # the phase where it is defined to float32 precision: bins above 1e-3 of the peak magnitude (in silence
+            # and above a recording's band the phase of rounding noise is arbitrary in both)
+            mag = theirs(x, output_format="Magnitude")
+            keep = mag > 1e-3 * mag.amax()
+            assert keep.float().mean() > 0.3, "too few bins to compare phases"
+            ph_ours, ph_theirs = ours(x, output_format="Phase"), theirs(x, output_format="Phase")
+            assert rel_err(ph_ours[keep], ph_theirs[keep]) <= 1e-5
+
+
+def test_default_cqt2010v2_differs_from_nnaudio_and_compat_fixes_it():
+    """The fresh default layer is librosa's transform (deliberately not nnAudio's); compat is nnAudio's."""
+    x = recording(SOUNDS[0], 22050, seconds=1.0)[None]
+    theirs = _nnaudio("CQT2010v2", 22050, {})
+    default = nf.CQT2010v2(sr=22050)
+    default.load_state_dict(theirs.state_dict(), strict=True)
+    compat = nf.CQT2010v2(sr=22050, nnaudio_compat=True)
+    with torch.no_grad():
+        assert rel_err(default(x), theirs(x)) > 1e-2
+        assert rel_err(compat(x), theirs(x)) <= 1e-5  # a fresh compat layer, nothing loaded
+
+
+def test_nnaudio_compat_limits():
+    with pytest.raises(ValueError, match="divisible"):
+        nf.CQT2010v2(sr=22050, hop_length=500, nnaudio_compat=True)
+    with pytest.raises(ValueError, match="gamma=None"):
+        nf.VQT(sr=22050, gamma=None, nnaudio_compat=True)
