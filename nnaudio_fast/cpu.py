@@ -9,9 +9,10 @@ the reference computation runs.
 
 Multirate CQT: the C++ extension ``nnaudio_fast._multirate`` (``csrc/multirate.cpp``, pybind11, not linked against
 libtorch) computes the octave pyramid, half-band lowpass + decimation by 2 on kept samples only, rows over threads,
-and its exact adjoint. Here they are wrapped in ``torch.autograd.Function`` s (the backward of the pyramid is the
-adjoint and vice versa, so gradients of any order flow to the waveform), and :func:`cqt_multirate` is the reference
-multirate CQT running on that pyramid. Without the extension :func:`missing_reason` reports these operations
+and its exact adjoint. Here they are ``torch.library`` custom ops (``nnaudio_fast::cpp_pyramid`` and
+``::cpp_pyramid_adjoint``, opaque to ``torch.compile``, with fake implementations; the backward of the pyramid is
+the adjoint and vice versa, so gradients of any order flow to the waveform), and :func:`cqt_multirate` is the
+reference multirate CQT running on that pyramid. Without the extension :func:`missing_reason` reports these operations
 absent, and ``auto`` dispatch takes them from the reference.
 """
 
