@@ -82,6 +82,23 @@ def test_default_cqt2010v2_differs_from_nnaudio_and_compat_fixes_it():
         assert rel_err(compat(x), theirs(x)) <= 1e-5  # a fresh compat layer, nothing loaded
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(sr=44100, fmin=55, n_bins=72, window="hamming", norm=2),
+                                dict(hop_length=256, fmax=4000.0, n_bins=None, bins_per_octave=24)])
+def test_fresh_cqt1992v2_with_nnaudio_compat_is_nnaudios(kw):
+    sr = kw.pop("sr", 22050)
+    x = recording(SOUNDS[0], sr, seconds=1.0)[None]
+    theirs = _nnaudio("CQT1992v2", sr, kw)
+    ours = nf.CQT1992v2(sr=sr, nnaudio_compat=True, **kw)
+    for key, value in theirs.state_dict().items():  # equal up to the last bits of float32 rounding
+        assert (ours.state_dict()[key] - value).abs().max() <= 1e-6 * value.abs().max(), key
+    with torch.no_grad():
+        assert rel_err(ours(x), theirs(x)) <= 1e-5
+        assert rel_err(ours(x, output_format="Complex"), theirs(x, output_format="Complex")) <= 1e-5
+    default = nf.CQT1992v2(sr=sr, **kw)
+    with torch.no_grad():
+        assert rel_err(default(x), theirs(x)) > 1e-3  # the default is librosa's transform, not nnAudio's
+
+
 def test_nnaudio_compat_limits():
     with pytest.raises(ValueError, match="divisible"):
         nf.CQT2010v2(sr=22050, hop_length=500, nnaudio_compat=True)

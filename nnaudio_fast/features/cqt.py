@@ -171,6 +171,9 @@ class CQT1992v2(_CQTLayer):
         Accepted for compatibility; nothing is printed.
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
+    nnaudio_compat : bool
+        False (default): librosa's wavelets. True: nnAudio 0.3.4's kernels (integer lengths ``ceil(Q·sr/f)``,
+        :func:`nnaudio_fast.utils.create_cqt_kernels`) and its ``lenghts``, so a fresh layer gives nnAudio's output.
 
     State: ``lenghts`` ``(n_bins,)``, ``cqt_kernels_real``, ``cqt_kernels_imag`` ``(n_bins, 1, kernel_width)``.
     """
@@ -179,13 +182,19 @@ class CQT1992v2(_CQTLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12,
                  filter_scale=1, norm=1, window="hann", center=True, pad_mode="reflect", trainable=False,
-                 output_format="Magnitude", verbose=True, backend=None):
+                 output_format="Magnitude", verbose=True, backend=None, nnaudio_compat=False):
         super().__init__(backend)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
         self.center, self.trainable, self.norm = bool(center), bool(trainable), norm
-        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
-        kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        self.nnaudio_compat = bool(nnaudio_compat)
+        if self.nnaudio_compat:  # nnAudio's kernels (integer lengths) and lengths
+            k, _, nn_lengths, _ = utils.create_cqt_kernels(layout._q(self.filter_scale, self.bins_per_octave), self.sr,
+                                                           self.fmin, self.n_bins, self.bins_per_octave, norm, window)
+            kr, ki, lengths = k.real, k.imag, nn_lengths.numpy()
+        else:
+            width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
+            kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
         self.kernel_width = kr.shape[1]
         self._add_basis("lenghts", lengths, trainable=False)
         self._add_basis("cqt_kernels_real", kr[:, None, :], self.trainable)
