@@ -99,6 +99,15 @@ def test_fresh_cqt1992v2_with_nnaudio_compat_is_nnaudios(kw):
         assert rel_err(default(x), theirs(x)) > 1e-3  # the default is librosa's transform, not nnAudio's
 
 
+def test_fresh_cqt1992_with_nnaudio_compat_is_nnaudios():
+    x = recording(SOUNDS[0], 22050, seconds=1.0)[None]
+    theirs = _nnaudio("CQT1992", 22050, dict(fmin=55, n_bins=72))
+    ours = nf.CQT1992(sr=22050, fmin=55, n_bins=72, nnaudio_compat=True)
+    with torch.no_grad():
+        for fmt in ("Magnitude", "Complex"):
+            assert rel_err(ours(x, output_format=fmt), theirs(x, output_format=fmt)) <= 1e-5, fmt
+
+
 def test_nnaudio_compat_limits():
     with pytest.raises(ValueError, match="divisible"):
         nf.CQT2010v2(sr=22050, hop_length=500, nnaudio_compat=True)

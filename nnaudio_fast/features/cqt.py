@@ -87,6 +87,18 @@ class _CQTLayer(BasisModule):
         self.frequencies = bases.cqt_frequencies(self.n_bins, self.fmin, self.bins_per_octave)
         return lengths
 
+    def _single_rate_bank(self, norm, window, lengths, nnaudio_compat):
+        """``(kr, ki, lengths)`` of the single-rate layers: librosa's wavelets laid out in nnAudio's kernel width,
+        or with ``nnaudio_compat`` nnAudio's own kernels (integer lengths) and its ``lenghts``."""
+        self.nnaudio_compat = bool(nnaudio_compat)
+        if self.nnaudio_compat:
+            k, _, nn_lengths, _ = utils.create_cqt_kernels(layout._q(self.filter_scale, self.bins_per_octave), self.sr,
+                                                           self.fmin, self.n_bins, self.bins_per_octave, norm, window)
+            return k.real, k.imag, nn_lengths.numpy()
+        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
+        kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        return kr, ki, lengths
+
     def _output(self, re, im, output_format, normalization_type):
         return functional.cqt_output(re, im, self._basis("lenghts", re.dtype), normalization_type, output_format)
 
@@ -187,14 +199,7 @@ class CQT1992v2(_CQTLayer):
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
         self.center, self.trainable, self.norm = bool(center), bool(trainable), norm
-        self.nnaudio_compat = bool(nnaudio_compat)
-        if self.nnaudio_compat:  # nnAudio's kernels (integer lengths) and lengths
-            k, _, nn_lengths, _ = utils.create_cqt_kernels(layout._q(self.filter_scale, self.bins_per_octave), self.sr,
-                                                           self.fmin, self.n_bins, self.bins_per_octave, norm, window)
-            kr, ki, lengths = k.real, k.imag, nn_lengths.numpy()
-        else:
-            width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
-            kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        kr, ki, lengths = self._single_rate_bank(norm, window, lengths, nnaudio_compat)
         self.kernel_width = kr.shape[1]
         self._add_basis("lenghts", lengths, trainable=False)
         self._add_basis("cqt_kernels_real", kr[:, None, :], self.trainable)
@@ -264,6 +269,7 @@ class CQT1992(_SpectralKernels, _CQTLayer):
     :class:`CQT1992v2` kernels), each optionally trainable (``trainable_STFT``, ``trainable_CQT``).
 
     Equals :class:`CQT1992v2` up to the kernels' negative-frequency part, which the one-sided product drops.
+    ``nnaudio_compat=True``: nnAudio's kernels and ``lenghts``, as for :class:`CQT1992v2`.
     Arguments as :class:`CQT1992v2` (nnAudio's default ``fmin=220`` is kept; with ``n_bins=84`` its top bin is above
     Nyquist at 22.05 kHz, which raises a ``ValueError`` here as in nnAudio: pass a smaller ``n_bins``).
 
@@ -273,14 +279,13 @@ class CQT1992(_SpectralKernels, _CQTLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=220, fmax=None, n_bins=84, trainable_STFT=False,
                  trainable_CQT=False, bins_per_octave=12, filter_scale=1, output_format="Magnitude", norm=1,
-                 window="hann", center=True, pad_mode="reflect", verbose=True, backend=None):
+                 window="hann", center=True, pad_mode="reflect", verbose=True, backend=None, nnaudio_compat=False):
         super().__init__(backend)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
         self.center, self.norm = bool(center), norm
         self.trainable_STFT, self.trainable_CQT = bool(trainable_STFT), bool(trainable_CQT)
-        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
-        kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        kr, ki, lengths = self._single_rate_bank(norm, window, lengths, nnaudio_compat)
         self.kernel_width = kr.shape[1]
         s_r, s_i, wcos, wsin = _spectral_kernels(kr, ki)
         self._add_basis("lenghts", lengths, trainable=False)
