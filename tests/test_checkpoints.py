@@ -127,3 +127,19 @@ def test_nnaudio_istft_checkpoint_reproduces_nnaudio(sr):
     X = nf.STFT(**kw)(x)
     with torch.no_grad():
         assert rel_err(ours(X, onesided=True), theirs(X, onesided=True)) <= 1e-5
+
+
+@pytest.mark.parametrize("kw", [dict(sr=8000, hop_length=64, fmin=60.0, n_bins=48),
+                                dict(sr=22050, hop_length=256, fmin=55.0, n_bins=60, pad_mode="constant")])
+def test_nnaudio2_icqt_checkpoint_reproduces_nnaudio2(kw, monkeypatch):
+    monkeypatch.setenv("NNAUDIO_DISABLE_CITATION_REMINDER", "1")
+    n2 = pytest.importorskip("nnAudio2.features")
+    x = recording(SOUNDS[0], kw["sr"], seconds=1.0)[None]
+    theirs = n2.iCQT(verbose=False, n_iter=12, **kw)
+    ours = nf.iCQT(verbose=False, n_iter=12, nnaudio_compat=True, **kw)
+    assert abs(float(ours.alpha) / float(theirs.alpha) - 1) < 0.05  # both estimate 1.8 / ‖CᴴC‖
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    X = n2.CQT1992v2(output_format="Complex", verbose=False, **kw)(x)
+    with torch.no_grad():
+        for length in (x.shape[-1], None):
+            assert rel_err(ours(X, length=length), theirs(X, length=length)) <= 1e-5

@@ -3,12 +3,14 @@ and arguments; nnAudio2 has no ``iVQT``)."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-from .. import _checks, bases, functional
+from .. import _checks, bases, functional, utils
 from ..functional import constant_q, inverse_constant_q
 from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
+from ._base import owned_tensor
 
 __all__ = ["iCQT", "iVQT"]
 
@@ -45,17 +47,74 @@ class iCQT(nn.Module):
     ``CQT`` (the gradient of the exact least-squares solution).
 
     State: none. nnAudio2's ``iCQT`` buffers (``lengths``, ``cqt_kernels_real``, ``cqt_kernels_imag``, ``alpha``)
-    are accepted and ignored when loading its checkpoints.
+    are accepted and ignored when loading its checkpoints. ``nnaudio_compat=True`` instead reproduces nnAudio2
+    2.0.3's iCQT (nnAudio's kernels, ``n_iter`` Landweber steps with its ``alpha``) and holds those buffers, so
+    its checkpoints give its output.
     """
 
     _nnaudio2_buffers = ("lengths", "cqt_kernels_real", "cqt_kernels_imag", "alpha")
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12,
                  filter_scale=1, norm=1, window="hann", center=True, pad_mode="reflect", n_iter=32, verbose=True,
-                 normalization_type="librosa", tol=1e-6, damping=0.0, solver="pcg", multirate=None, backend=None):
+                 normalization_type="librosa", tol=1e-6, damping=0.0, solver="pcg", multirate=None, backend=None,
+                 nnaudio_compat=False):
         super().__init__()
         self._setup(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                     pad_mode, n_iter, normalization_type, tol, damping, solver, multirate, backend, 0.0)
+        self.nnaudio_compat = bool(nnaudio_compat)
+        if self.nnaudio_compat:
+            self._init_nnaudio2()
+
+    # -- nnaudio_compat=True: nnAudio2 2.0.3's iCQT ------------------------------------------------------------------
+    def _init_nnaudio2(self):
+        """nnAudio2's buffers: nnAudio's CQT1992v2 kernels and lengths, and the Landweber step ``alpha = 1.8 / B``
+        with ``B`` the norm of ``CᴴC`` by power iteration (nnAudio2 starts it from unseeded noise; here from a
+        fixed seed; a loaded checkpoint brings its own ``alpha``)."""
+        q = layout._q(self.filter_scale, self.bins_per_octave)
+        k, width, lengths, _ = utils.create_cqt_kernels(q, self.sr, self.fmin, self.n_bins, self.bins_per_octave,
+                                                        self.norm, self.window)
+        self._kernel_width = width
+        self.register_buffer("lengths", owned_tensor(lengths.numpy(), torch.float32))
+        self.register_buffer("cqt_kernels_real", owned_tensor(k.real[:, None, :], torch.float32))
+        self.register_buffer("cqt_kernels_imag", owned_tensor(k.imag[:, None, :], torch.float32))
+        generator = torch.Generator().manual_seed(0)
+        v = torch.randn(1, 8 * width, generator=generator)
+        norm = 1.0
+        with torch.no_grad():
+            for _ in range(21):
+                w = self._nnaudio2_adjoint(self._nnaudio2_analysis(v), v.shape[-1])
+                norm = float(w.norm())
+                if norm == 0.0:
+                    break
+                v = w / norm
+        self.register_buffer("alpha", torch.tensor(1.8 / max(norm, 1e-6)))
+
+    def _nnaudio2_analysis(self, x):
+        """``C x``: the single-rate CQT times ``sqrt(lengths)``, as (real, imag) pairs ``(B, n_bins, T, 2)``."""
+        re, im = functional.cqt_from_kernels(x, self.cqt_kernels_real[:, 0].to(x.dtype),
+                                             self.cqt_kernels_imag[:, 0].to(x.dtype), self.hop_length, self.center,
+                                             self.pad_mode, self.backend)
+        scale = torch.sqrt(self.lengths.to(x.dtype))[:, None]
+        return torch.stack((re * scale, im * scale), -1)
+
+    def _nnaudio2_adjoint(self, c, length):
+        """``Cᴴ c`` by the vector-Jacobian product of the (linear) analysis."""
+        with torch.enable_grad():
+            x = torch.zeros(c.shape[0], length, dtype=c.dtype, device=c.device, requires_grad=True)
+            (g,) = torch.autograd.grad(self._nnaudio2_analysis(x), x, c)
+        return g
+
+    def _nnaudio2_forward(self, CQT, length):
+        """nnAudio2's reconstruction: ``n_iter`` Landweber steps ``x ← x + alpha·Cᴴ(c − C x)`` from ``x = 0``;
+        default length ``hop_length · (frames − 1) + 1``."""
+        c = torch.view_as_real(CQT) if CQT.is_complex() else CQT
+        dtype = _checks.compute_dtype(c, "CQT")
+        lead, c = c.shape[:-3], c.reshape((-1,) + tuple(c.shape[-3:])).to(dtype)
+        n = length if length is not None else (c.shape[-2] - 1) * self.hop_length + 1
+        x = c.new_zeros(c.shape[0], n)
+        for _ in range(self.n_iter):
+            x = x + self.alpha.to(dtype) * self._nnaudio2_adjoint(c - self._nnaudio2_analysis(x), n)
+        return x.reshape(tuple(lead) + (n,))
 
     def _setup(self, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                pad_mode, n_iter, normalization_type, tol, damping, solver, multirate, backend, gamma):
@@ -86,6 +145,8 @@ class iCQT(nn.Module):
 
     def forward(self, CQT, length=None):
         """``CQT``: ``(..., n_bins, frames, 2)`` or complex ``(..., n_bins, frames)``. Returns ``(..., length)``."""
+        if getattr(self, "nnaudio_compat", False):
+            return self._nnaudio2_forward(CQT, length)
         return inverse_constant_q._icqt(
             CQT, self.sr, self.hop_length, self.fmin, None, self.n_bins, self.bins_per_octave, self.filter_scale,
             self.norm, self.window, self.center, self.pad_mode, self.normalization_type, self.gamma, self.multirate,
@@ -93,8 +154,9 @@ class iCQT(nn.Module):
         )
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        for name in self._nnaudio2_buffers:
-            state_dict.pop(prefix + name, None)
+        if not getattr(self, "nnaudio_compat", False):  # our solver has no state: nnAudio2's buffers are ignored
+            for name in self._nnaudio2_buffers:
+                state_dict.pop(prefix + name, None)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self) -> str:
