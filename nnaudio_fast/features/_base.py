@@ -133,13 +133,13 @@ class BasisModule(nn.Module):
         return {"pristine": {}}
 
     def _compute_facts(self) -> dict:
-        """Subclasses add their own facts (``super()._compute_facts()`` first)."""
+        """Which fixed bases still hold the value they were built with (read once per change)."""
         return {"pristine": {n: self._holds_built_value(n) for n in self._fixed_bases()}}
 
     def refresh_bases(self) -> None:
-        """Re-decide the facts about the bases now. Done automatically (in eager mode, after
-        ``load_state_dict``, ``.to()`` and unpickling); call it after editing a basis in place through ``.data``
-        (which bypasses version counters) if you then run the layer only under ``torch.compile``."""
+        """Re-decide the facts about the bases now (and drop the derived caches). Done automatically: on
+        ``load_state_dict``, ``.to()``, unpickling, and in eager mode after any in-place write a version counter
+        sees. Call it after editing a basis through ``.data``, which version counters do not see."""
         self._cache = {}
         self._facts_value = self._compute_facts()
         self._facts_key = self._bases_key()
