@@ -166,3 +166,13 @@ def test_nnaudio_cfp_checkpoint_reproduces_nnaudio(cls):
     for out, ref, bound in pairs:
         for o, r in zip(out if isinstance(out, tuple) else (out,), ref if isinstance(ref, tuple) else (ref,)):
             assert rel_err(o, r) <= bound
+
+
+def test_vqt_gamma_zero_is_the_cqt():
+    """nnAudio asserts VQT(gamma=0) == CQT2010v2 bit for bit; with nnaudio_compat both run the same computation,
+    the default layers assemble the same kernels in a different float32 order."""
+    x = recording(SOUNDS[0], 22050, seconds=1.0)[None]
+    with torch.no_grad():
+        assert torch.equal(nf.VQT(sr=22050, gamma=0, nnaudio_compat=True)(x),
+                           nf.CQT2010v2(sr=22050, nnaudio_compat=True)(x))
+        assert rel_err(nf.VQT(sr=22050, gamma=0)(x), nf.CQT2010v2(sr=22050)(x)) <= 1e-6
