@@ -69,11 +69,17 @@ def _cqt_ops():
     return cqt_ops
 
 
+@torch.compiler.assume_constant_result
+def _matmul_precision() -> str:
+    # a constant for torch.compile, which cannot trace torch.get_float32_matmul_precision()
+    return torch.get_float32_matmul_precision()
+
+
 def resolve_precision(precision: str | None = None) -> str:
     """``precision`` as one of :data:`PRECISIONS`; ``None`` follows ``torch.get_float32_matmul_precision()``
     ('highest' → 'exact', 'high' → 'tf32', 'medium' → 'bf16'), whose names are accepted too."""
     if precision is None:
-        precision = torch.get_float32_matmul_precision()
+        precision = _matmul_precision()
     mode = _TORCH_PRECISIONS.get(precision, precision)
     if mode not in PRECISIONS:
         raise ValueError(

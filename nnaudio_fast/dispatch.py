@@ -25,7 +25,6 @@ A choice is made once per (operation, device type, request) and cached, so a cal
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from types import ModuleType
@@ -42,10 +41,21 @@ class BackendUnavailableError(RuntimeError):
     """An explicitly requested backend cannot run this operation here."""
 
 
+def _import(name: str) -> ModuleType:
+    # plain import statements: torch.compile traces them (importlib.import_module it would not)
+    if name == "triton":
+        from . import kernels as module
+    elif name == "cpp":
+        from . import cpu as module
+    else:
+        from . import reference as module
+    return module
+
+
 def _load(name: str) -> tuple[ModuleType | None, str | None]:
     """The backend module, or ``None`` and the reason it cannot be used at all."""
     try:
-        mod = sys.modules.get(_MODULES[name]) or importlib.import_module(_MODULES[name])
+        mod = sys.modules.get(_MODULES[name]) or _import(name)
     except ImportError as exc:
         return None, f"its module {_MODULES[name]} failed to import ({exc})"
     reason = mod.unavailable_reason() if hasattr(mod, "unavailable_reason") else None
@@ -74,7 +84,7 @@ def _why_not(name: str, op: str, device: torch.device) -> tuple[object | None, s
     return fn, None
 
 
-_CHOICES: dict[tuple, object] = {}
+_CHOICES: dict[tuple, str] = {}
 
 
 def select(op: str, device: torch.device | str, backend: str | None = None):
@@ -83,11 +93,19 @@ def select(op: str, device: torch.device | str, backend: str | None = None):
     reference = _reference()
     if reference.portable():
         return getattr(reference, op)
-    key = (op, device.type, backend, os.environ.get(ENV_VAR, ""))
-    fn = _CHOICES.get(key)
-    if fn is None:
-        fn = _CHOICES[key] = _choose(op, device, backend)
-    return fn
+    name = _choice(op, device.type, backend, os.environ.get(ENV_VAR, ""))
+    return getattr(_import(name), op)
+
+
+@torch.compiler.assume_constant_result
+def _choice(op: str, device_type: str, backend: str | None, env: str) -> str:
+    """The name of the backend that runs ``op``, cached per arguments (``env``: ``$NNAUDIO_FAST_BACKEND``, part of
+    the key). A constant for ``torch.compile``: availability checks import modules, which it cannot trace."""
+    key = (op, device_type, backend, env)
+    name = _CHOICES.get(key)
+    if name is None:
+        name = _CHOICES[key] = _choose(op, torch.device(device_type), backend)
+    return name
 
 
 def reset() -> None:
@@ -96,16 +114,16 @@ def reset() -> None:
 
 
 def _reference():
-    return sys.modules.get(_MODULES["reference"]) or importlib.import_module(_MODULES["reference"])
+    return sys.modules.get(_MODULES["reference"]) or _import("reference")
 
 
-def _choose(op: str, device: torch.device, backend: str | None):
+def _choose(op: str, device: torch.device, backend: str | None) -> str:
     name = requested_backend(backend)
     if name == "auto":
         for candidate in _AUTO_ORDER.get(device.type, ("reference",)):
             fn, _ = _why_not(candidate, op, device)
             if fn is not None:
-                return fn
+                return candidate
         raise BackendUnavailableError(f"no backend implements {op!r}")  # unreachable: reference has every op
     fn, reason = _why_not(name, op, device)
     if fn is None:
@@ -113,7 +131,7 @@ def _choose(op: str, device: torch.device, backend: str | None):
             f"backend {name!r} was requested for {op!r} on {device.type}, but {reason}. "
             f"Use backend='auto' (or unset {ENV_VAR}) to fall back to the reference implementation."
         )
-    return fn
+    return name
 
 
 def backends() -> dict[str, str]:

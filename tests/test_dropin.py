@@ -314,3 +314,27 @@ def test_ddp_two_ranks_gloo_default_arguments(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for name in ("mel", "mel-trainable", "stft", "cqt2010v2-trainable"):
         assert f"DDP-OK {name}" in proc.stdout, proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["MelSpectrogram", "CQT2010v2"])
+def test_compile_fullgraph_with_the_triton_custom_ops(name, rng):
+    """Layers on the Triton backend (its torch.library custom ops; on the CPU under the interpreter, as on CUDA):
+    no graph break before the first eager call, forward and backward."""
+    from conftest import require_triton_interpreter_or_cuda, TRITON_DEVICE
+
+    require_triton_interpreter_or_cuda()
+    layer = TRAINABLE[name]().to(TRITON_DEVICE)
+    layer.apply(lambda m: setattr(m, "backend", "triton") if hasattr(m, "backend") else None)
+    x = _input("wave", rng, batch=1, length=2000).to(TRITON_DEVICE)
+    torch._dynamo.reset()
+    from nnaudio_fast import dispatch
+
+    dispatch.reset()
+    explained = torch._dynamo.explain(layer)(x)
+    assert explained.graph_break_count == 0, explained.break_reasons
+    eager = _grads(layer, x)
+    compiled = _grads(layer, x, torch.compile(layer, fullgraph=True, backend="aot_eager"))
+    assert rel_err(compiled[0], eager[0]) <= 1e-6
+    for n, g in eager[2].items():
+        assert rel_err(compiled[2][n], g) <= 1e-5, n
