@@ -26,7 +26,6 @@ A choice is made once per (operation, device type, request) and cached, so a cal
 from __future__ import annotations
 
 import os
-import sys
 from types import ModuleType
 
 import torch
@@ -55,7 +54,7 @@ def _import(name: str) -> ModuleType:
 def _load(name: str) -> tuple[ModuleType | None, str | None]:
     """The backend module, or ``None`` and the reason it cannot be used at all."""
     try:
-        mod = sys.modules.get(_MODULES[name]) or _import(name)
+        mod = _import(name)
     except ImportError as exc:
         return None, f"its module {_MODULES[name]} failed to import ({exc})"
     reason = mod.unavailable_reason() if hasattr(mod, "unavailable_reason") else None
@@ -90,7 +89,7 @@ _CHOICES: dict[tuple, str] = {}
 def select(op: str, device: torch.device | str, backend: str | None = None):
     """The function implementing ``op`` for tensors on ``device`` under the requested backend."""
     device = torch.device(device)
-    reference = _reference()
+    reference = _import("reference")
     if reference.portable():
         return getattr(reference, op)
     name = _choice(op, device.type, backend, os.environ.get(ENV_VAR, ""))
@@ -111,10 +110,6 @@ def _choice(op: str, device_type: str, backend: str | None, env: str) -> str:
 def reset() -> None:
     """Forget the cached choices (after a backend's availability changed in this process, as tests simulate)."""
     _CHOICES.clear()
-
-
-def _reference():
-    return sys.modules.get(_MODULES["reference"]) or _import("reference")
 
 
 def _choose(op: str, device: torch.device, backend: str | None) -> str:

@@ -109,8 +109,9 @@ def test_fresh_cqt1992_with_nnaudio_compat_is_nnaudios():
 
 
 def test_nnaudio_compat_limits():
-    with pytest.raises(ValueError, match="divisible"):
-        nf.CQT2010v2(sr=22050, hop_length=500, nnaudio_compat=True)
+    for layer in (nf.CQT2010v2, nf.CQT2010):  # nnAudio's own layers fail on such hops
+        with pytest.raises(ValueError, match="divisible"):
+            layer(sr=22050, hop_length=500, nnaudio_compat=True)
     with pytest.raises(ValueError, match="gamma=None"):
         nf.VQT(sr=22050, gamma=None, nnaudio_compat=True)
 

@@ -129,7 +129,7 @@ class BasisModule(nn.Module):
         return tuple(key)
 
     def _default_facts(self) -> dict:
-        """Facts that are true of any bases (nothing pristine, no taps known to be zero)."""
+        """Facts that are true of any bases (nothing pristine): what tracing reads before any eager decision."""
         return {"pristine": {}}
 
     def _compute_facts(self) -> dict:

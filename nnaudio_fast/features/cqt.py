@@ -382,6 +382,22 @@ class _MultirateLayer(_CQTLayer):
         self._add_basis("lenghts", np.ceil(q * (sr / factor) / (self.frequencies + gamma / alpha)), trainable=False)
         return q, fmin_t
 
+    def _nnaudio_top_octave(self, args, basis_norm, window, earlydownsample):
+        """nnAudio's filters and lengths, and its top-octave kernels (complex ``(n_filters, width)``, designed at
+        the early-downsampled rate) that its CQT2010v2 and CQT2010 reuse on every octave; like nnAudio they need
+        a hop that every octave's rate divides."""
+        q, fmin_t = self._init_nnaudio_filters(args, earlydownsample)
+        step = self.downsample_factor * 2 ** (self.n_octaves - 1)
+        if self.hop_length % step:
+            raise ValueError(
+                f"hop_length={self.hop_length} must be divisible by {step} (early factor {self.downsample_factor} · "
+                "2^(n_octaves − 1)) with nnaudio_compat=True, as in nnAudio; nnaudio_compat=False takes any hop."
+            )
+        kernels, _, _, _ = utils.create_cqt_kernels(q, self.sr / self.downsample_factor, fmin_t,
+                                                    min(self.bins_per_octave, self.n_bins), self.bins_per_octave,
+                                                    norm=basis_norm, window=window, topbin_check=False)
+        return kernels
+
     def _nnaudio_kernels(self, dtype):
         raise NotImplementedError
 
@@ -501,16 +517,7 @@ class CQT2010v2(_MultirateLayer):
 
     def _init_nnaudio(self, args, basis_norm, window, earlydownsample):
         """nnAudio's buffers and parameters, with nnAudio's values (see the class docstring)."""
-        q, fmin_t = self._init_nnaudio_filters(args, earlydownsample)
-        if self.hop_length % (self.downsample_factor * 2 ** (self.n_octaves - 1)):
-            raise ValueError(
-                f"hop_length={self.hop_length} must be divisible by {self.downsample_factor * 2 ** (self.n_octaves - 1)}"
-                f" (early factor {self.downsample_factor} · 2^(n_octaves − 1)) with nnaudio_compat=True, as in "
-                "nnAudio; nnaudio_compat=False takes any hop."
-            )
-        kernels, _, _, _ = utils.create_cqt_kernels(q, self.sr / self.downsample_factor, fmin_t,
-                                                    min(self.bins_per_octave, self.n_bins), self.bins_per_octave,
-                                                    norm=basis_norm, window=window, topbin_check=False)
+        kernels = self._nnaudio_top_octave(args, basis_norm, window, earlydownsample)
         self._add_basis("cqt_kernels_real", kernels.real[:, None, :], self.trainable)
         self._add_basis("cqt_kernels_imag", kernels.imag[:, None, :], self.trainable)
 
@@ -544,10 +551,7 @@ class CQT2010(_SpectralKernels, _MultirateLayer):
         self.nnaudio_compat = bool(nnaudio_compat)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
         if self.nnaudio_compat:  # nnAudio's top-octave kernels, filters and lengths (see CQT2010v2)
-            q, fmin_t = self._init_nnaudio_filters(args, earlydownsample)
-            basis, _, _, _ = utils.create_cqt_kernels(q, self.sr / self.downsample_factor, fmin_t,
-                                                      min(self.bins_per_octave, self.n_bins), self.bins_per_octave,
-                                                      norm=basis_norm, window=window, topbin_check=False)
+            basis = self._nnaudio_top_octave(args, basis_norm, window, earlydownsample)
             s_r, s_i, wcos, wsin = _spectral_kernels(basis.real, basis.imag)
         else:
             widths = layout.multirate_widths(*args, earlydownsample)
