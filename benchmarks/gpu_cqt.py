@@ -24,7 +24,6 @@ Usage::
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 
@@ -34,7 +33,7 @@ import nnaudio_fast as nf
 from nnaudio_fast import functional as AF
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpu_fourier import _bench, _peak_gbs, _stamp, _step, parse_args  # noqa: E402  (one timing/stamping code for the GPU scripts)
+from gpu_fourier import _bench, _csv_text, _peak_gbs, _replace_text, _stamp, _step, parse_args  # noqa: E402  (one timing/stamping code for the GPU scripts)
 
 FULL = dict(configs=(dict(name="cqt84 hop512", sr=22050, hop=512, fmin=32.70, n_bins=84),
                      dict(name="cqt84 hop500", sr=22050, hop=500, fmin=32.70, n_bins=84)),
@@ -135,16 +134,13 @@ def run(args) -> list[dict]:
                     })
                     print(f"{cfg['name']:20s} B={batch:<3d} {rows[-1]['pass']:8s} {name:26s} {med:9.3f} ms  "
                           f"x{rows[-1]['vs_nnAudio_CQT2010v2']:<6} vs nnAudio", flush=True)
-    _write(args.out, rows, stamp)
+            _write(args.out, rows, stamp)  # after every (configuration, batch): a run stopped part-way keeps them
     return rows
 
 
 def _write(out_dir, rows, stamp):
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "cqt.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _replace_text(os.path.join(out_dir, "cqt.csv"), _csv_text(rows))
     cols = ["config", "batch", "pass", "impl", "arithmetic", "median_ms", "vs_nnAudio_CQT2010v2", "vs_reference",
             "useful_GBps", "frac_mem_roofline", "rel_err_vs_f64"]
     lines = ["# Constant-Q transform benchmark", ""]
@@ -154,8 +150,7 @@ def _write(out_dir, rows, stamp):
               "reference (batch element 0).", ""]
     lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
-    with open(os.path.join(out_dir, "cqt.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    _replace_text(os.path.join(out_dir, "cqt.md"), "\n".join(lines) + "\n")
 
 
 def main(argv=None):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import io
 import os
 import platform
 import statistics
@@ -40,7 +41,7 @@ import time
 import torch
 
 import nnaudio_fast as nf
-from nnaudio_fast import bases, reference
+from nnaudio_fast import functional as AF
 
 PEAK_GBS = {"H200": 4800.0, "H100": 3350.0, "A100": 2039.0, "L40": 864.0, "A10": 600.0}
 FULL = dict(n_ffts=(400, 512, 1024, 2048, 4096), batches=(1, 16, 64), seconds=10.0)
@@ -82,8 +83,9 @@ def _reference(cfg, device):
 def _torch_stft(cfg, device):
     n_fft = cfg["n_fft"]
     window = torch.hann_window(n_fft, device=device)
-    fb = torch.tensor(bases.mel_filterbank(cfg["sr"], n_fft, cfg["n_mels"], 0.0, None, False, 1),
-                      dtype=torch.float32, device=device)
+    # the Slaney filterbank every implementation here uses (the public layer's buffer, float32)
+    fb = nf.MelSpectrogram(sr=cfg["sr"], n_fft=n_fft, n_mels=cfg["n_mels"], hop_length=cfg["hop"],
+                           verbose=False).mel_basis.detach().to(device)
 
     def run(x):
         spec = torch.stft(x, n_fft, cfg["hop"], window=window, center=True, pad_mode="reflect", return_complex=True)
@@ -119,11 +121,14 @@ def _bench(fn, device, smoke):
 
         q = triton.testing.do_bench(fn, warmup=25, rep=200, quantiles=[0.5, 0.2, 0.8])
         return tuple(float(v) for v in q)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)  # --smoke on a GPU: device time
     fn()
+    sync()
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append((time.perf_counter() - t0) * 1e3)
     times.sort()
     return statistics.median(times), times[0], times[-1]
@@ -184,10 +189,8 @@ def _stamp(device, peak):
 def _rel_err(impl, x, cfg):
     with torch.no_grad():
         out = impl(x[:1]).double()
-        wc, ws = bases.fourier_kernels(cfg["n_fft"], window="hann")
-        fb = bases.mel_filterbank(cfg["sr"], cfg["n_fft"], cfg["n_mels"], 0.0, None, False, 1)
-        t = [torch.tensor(a, dtype=torch.float64, device=x.device) for a in (wc, ws, fb)]
-        ref = reference.spectrogram(x[:1].double(), *t, cfg["hop"], True, "reflect", 2.0)
+        ref = AF.mel_spectrogram(x[:1].double(), sr=cfg["sr"], n_fft=cfg["n_fft"], n_mels=cfg["n_mels"],
+                                 hop_length=cfg["hop"], backend="reference")  # float64 bases, float64 arithmetic
         return float((out - ref).norm() / ref.norm())
 
 
@@ -242,16 +245,28 @@ def run(args) -> list[dict]:
                     })
                     print(f"{cfg['name']:22s} B={batch:<3d} {rows[-1]['pass']:8s} {name:24s} {med:9.3f} ms  "
                           f"x{rows[-1]['vs_torch_stft']:<6} vs torch.stft", flush=True)
-    _write(args.out, rows, stamp, args.engines)
+        _write(args.out, rows, stamp, args.engines)  # after every configuration: a run stopped part-way keeps them
     return rows
+
+
+def _replace_text(path, text):
+    """Write ``path`` through a temporary file, so that a run killed mid-write leaves the previous version."""
+    with open(path + ".tmp", "w", newline="") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def _csv_text(rows):
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["config"])
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
 
 
 def _write(out_dir, rows, stamp, engines):
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "fourier.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _replace_text(os.path.join(out_dir, "fourier.csv"), _csv_text(rows))
     cols = ["config", "batch", "pass", "impl", "median_ms", "vs_torch_stft", "vs_nnAudio", "useful_GBps",
             "frac_mem_roofline", "rel_err_vs_f64"]
     lines = ["# Fourier family benchmark (Mel spectrogram)", ""]
@@ -262,8 +277,7 @@ def _write(out_dir, rows, stamp, engines):
     lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     if engines:
         lines += ["", "## Engine crossover (forward, fused)", ""] + _crossover(rows)
-    with open(os.path.join(out_dir, "fourier.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    _replace_text(os.path.join(out_dir, "fourier.md"), "\n".join(lines) + "\n")
 
 
 def _crossover(rows):

@@ -2,14 +2,15 @@
 
 Operations (flat ``(batch, time)`` problems, the signatures of :mod:`nnaudio_fast.reference` plus keyword-only
 extras): :func:`stft`, :func:`spectrogram`, :func:`log_spectrogram`, each with ``precision=`` (see
-:data:`PRECISIONS`; default: from ``torch.get_float32_matmul_precision()``) and ``engine=`` (``'auto'``, ``'direct'``,
+:data:`nnaudio_fast.precision.MODES`; default: from ``torch.get_float32_matmul_precision()``) and ``engine=`` (``'auto'``, ``'direct'``,
 ``'fft'``; default ``$NNAUDIO_FAST_FOURIER_ENGINE`` or ``'auto'``); the constant-Q operations :func:`cqt_single`
 (the fused STFT kernel with CQT kernels), :func:`cqt_multirate` (``precision=``), :func:`pyramid` and
-:func:`pyramid_adjoint` (:mod:`.cqt`).
+:func:`pyramid_adjoint` (:mod:`.cqt`). The modes are :data:`nnaudio_fast.precision.MODES`.
 
 Importing this package is cheap and never imports triton: the kernels (:mod:`.fourier`, :mod:`.cqt`) and their
-custom ops (:mod:`.fourier_ops`, :mod:`.cqt_ops`) load on first use. float64 problems are computed by the reference (tensor cores have no
-float64 path that beats cuBLAS/cuFFT, and float64 callers want exactness).
+custom ops (:mod:`.fourier_ops`, :mod:`.cqt_ops`) load on first use. The backend computes float32 (:data:`DTYPES`):
+dispatch hands float64 problems to the reference (tensor cores have no float64 path that beats cuBLAS/cuFFT, and
+float64 callers want exactness).
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ import os
 
 import torch
 
-from .. import reference
+from .. import _checks
+from .. import precision as precision_table
+from ..geometry import level_lengths
+from ..primitives import LOG_SCALES, log_scale
 
-PRECISIONS = ("exact", "ieee", "tf32", "bf16")
-_TORCH_PRECISIONS = {"highest": "exact", "high": "tf32", "medium": "bf16"}
+#: The dtypes this backend computes in.
+DTYPES = (torch.float32,)
 ENGINES = ("auto", "direct", "fft")
 ENGINE_ENV = "NNAUDIO_FAST_FOURIER_ENGINE"
-#: ``log`` argument → factor ``c`` of ``c·ln max(S, amin)``.
-LOG_SCALES = reference.LOG_SCALES
 
 _import_error: list[str | None] = []
 
@@ -76,17 +78,10 @@ def _matmul_precision() -> str:
 
 
 def resolve_precision(precision: str | None = None) -> str:
-    """``precision`` as one of :data:`PRECISIONS`; ``None`` follows ``torch.get_float32_matmul_precision()``
-    ('highest' → 'exact', 'high' → 'tf32', 'medium' → 'bf16'), whose names are accepted too."""
-    if precision is None:
-        precision = _matmul_precision()
-    mode = _TORCH_PRECISIONS.get(precision, precision)
-    if mode not in PRECISIONS:
-        raise ValueError(
-            f"precision={precision!r} is not supported; use one of {PRECISIONS} or torch's names "
-            f"{tuple(_TORCH_PRECISIONS)} (None follows torch.get_float32_matmul_precision())."
-        )
-    return mode
+    """``precision`` as a mode of :data:`nnaudio_fast.precision.MODES`; ``None`` follows
+    ``torch.get_float32_matmul_precision()`` ('highest' → 'exact', 'high' → 'tf32', 'medium' → 'bf16'), whose names
+    are accepted too."""
+    return precision_table.resolve(precision, _matmul_precision() if precision is None else "")
 
 
 def resolve_engine(engine: str | None, *bases: torch.Tensor) -> str:
@@ -120,8 +115,6 @@ def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window
 
     ``dft_window`` (the caller's certificate of a plain DFT basis) is not needed here: the engine choice recognises
     a plain DFT from the basis values (:func:`.fourier_ops.dft_window`, cached per tensor version)."""
-    if x.dtype == torch.float64:
-        return reference.stft(x, wcos, wsin, hop_length, center, pad_mode)
     _check(x, wcos, wsin)
     return _ops().fourier_stft(x, wcos, wsin, hop_length, center, pad_mode, resolve_precision(precision),
                                resolve_engine(engine, wcos, wsin))
@@ -130,8 +123,6 @@ def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
                 *, precision=None, engine=None):
     """``fbank @ |STFT(x)|^power`` ``(B, M, T)`` (``fbank=None``: ``|STFT(x)|^power``), fused in one kernel."""
-    if x.dtype == torch.float64:
-        return reference.spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power)
     _check(x, wcos, wsin, fbank)
     return _ops().fourier_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, float(power), 0.0, 1.0,
                                       resolve_precision(precision), resolve_engine(engine, wcos, wsin))
@@ -142,17 +133,14 @@ def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mod
     """``c·ln max(spectrogram, amin)`` (see :func:`nnaudio_fast.reference.log_spectrogram`). Without gradients the
     log is fused in the kernel's epilogue; with gradients it is a torch op on the (small) filterbank output, which
     autograd needs anyway."""
-    if x.dtype == torch.float64:
-        return reference.log_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, log, amin)
     _check(x, wcos, wsin, fbank)
-    scale = LOG_SCALES[log]
     precision, engine = resolve_precision(precision), resolve_engine(engine, wcos, wsin)
     ops = _ops()
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, wcos, wsin, fbank)):
         y = ops.fourier_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, float(power), 0.0, 1.0,
                                     precision, engine)
-        return scale * torch.log(torch.clamp(y, min=amin))
-    return ops.fourier_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, float(power), scale,
+        return log_scale(y, log, amin)
+    return ops.fourier_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, float(power), LOG_SCALES[log],
                                    float(amin), precision, engine)
 
 
@@ -183,12 +171,8 @@ def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, *, precision=None) 
     _check_levels(h, x.device, n_levels)
     if n_levels == 0:
         return ()
-    if x.dtype == torch.float64:
-        return reference.pyramid(x, h, n_levels)
-    from .cqt import level_lengths
-
     flat = _cqt_ops().cqt_pyramid(x, h, int(n_levels), resolve_precision(precision))
-    return tuple(torch.split(flat, level_lengths(x.shape[-1], n_levels)[1:], dim=1))
+    return tuple(torch.split(flat, level_lengths(x.shape[-1], n_levels), dim=1))
 
 
 def pyramid_adjoint(grads, h: torch.Tensor, length: int, *, precision=None) -> torch.Tensor:
@@ -197,12 +181,8 @@ def pyramid_adjoint(grads, h: torch.Tensor, length: int, *, precision=None) -> t
     grads = list(grads)
     if not grads:
         raise ValueError("grads must hold at least one level.")
-    if any(g.dtype == torch.float64 for g in grads):
-        return reference.pyramid_adjoint(grads, h, length)
-    from .cqt import level_lengths
-
     _check_levels(h, grads[0].device, len(grads))
-    want = level_lengths(length, len(grads))[1:]
+    want = level_lengths(length, len(grads))
     for i, (g, n) in enumerate(zip(grads, want)):
         if g.dim() != 2 or g.shape != (grads[0].shape[0], n):
             raise ValueError(f"grads[{i}] has shape {tuple(g.shape)}; it must be (batch, {n}) for length={length}.")
@@ -211,16 +191,13 @@ def pyramid_adjoint(grads, h: torch.Tensor, length: int, *, precision=None) -> t
 
 
 def cqt_multirate(x, kernels, offsets, levels, hop_length: int, pad_amount: int, h, pad_mode: str, *,
-                  precision=None):
+                  precision=None, pyramid=None):
     """Multirate CQT ``(re, im)`` ``(B, n_bins, T)`` (see :func:`nnaudio_fast.reference.cqt_multirate`): the
     pyramid and every octave's kernel product by Triton kernels (:mod:`.cqt`), differentiable with respect to the
-    waveform and every kernel."""
-    if x.dtype == torch.float64 or any(k.dtype == torch.float64 for k in kernels):
-        return reference.cqt_multirate(x, kernels, offsets, levels, hop_length, pad_amount, h, pad_mode)
+    waveform and every kernel. ``pyramid`` is ignored: the fused kernels compute their own."""
     if x.dim() != 2:
         raise ValueError(f"the Triton ops take a flat (batch, time) waveform, got shape {tuple(x.shape)}.")
-    if pad_mode not in reference.PAD_MODES:
-        raise ValueError(f"pad_mode={pad_mode!r} is not supported; use one of {reference.PAD_MODES}.")
+    pad_mode = _checks.canonical_pad_mode(pad_mode)
     for i, k in enumerate(kernels):
         if k.dim() != 3:
             raise ValueError(f"kernel of octave {i} has shape {tuple(k.shape)}; it must be (phases, 2·n_bins, "
@@ -234,8 +211,3 @@ def cqt_multirate(x, kernels, offsets, levels, hop_length: int, pad_amount: int,
         x.to(torch.float32), kpack, shapes, [int(o) for o in offsets], [int(v) for v in levels], int(hop_length),
         int(pad_amount), h, pad_mode, resolve_precision(precision))
     return re, im
-
-
-for _op in (stft, spectrogram, log_spectrogram, cqt_single, cqt_multirate, pyramid, pyramid_adjoint):
-    _op.takes_precision = True  # nnaudio_fast.functional passes precision= to ops that declare it
-del _op

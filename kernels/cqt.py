@@ -98,17 +98,19 @@ import torch
 import triton
 import triton.language as tl
 
+from ..geometry import level_lengths, n_frames
+from ..precision import MODES
 from .fourier import (  # noqa: F401  (jit helpers are resolved through this module's globals)
     DOT_PRECISION,
     INTERPRET,
     PAD_CODES,
     PAD_NONE,
-    _cdiv,
-    _empty,
-    _mma,
-    _pow2,
-    _sm_count,
-    _source_index,
+    cdiv,
+    poisoned_empty,
+    mma,
+    pow2,
+    sm_count,
+    source_index,
     fold_padding,
     set_poison,
 )
@@ -140,7 +142,7 @@ def _level_load(row_ptr, stride, pos, length, L, left, mask, PAD: tl.constexpr):
     if PAD == 0:
         v = tl.load(row_ptr + pos * stride, mask=inside, other=0.0)
     else:
-        src, valid = _source_index(pos - left, L, PAD)
+        src, valid = source_index(pos - left, L, PAD)
         v = tl.load(row_ptr + src * stride, mask=inside & valid, other=0.0)
     return v.to(tl.float32)
 
@@ -226,7 +228,7 @@ def _pyramid_kernel(
                     v = _level_tile(src_row, s_sl, pos, prev_len, L, left, v_mask, interior, PAD)
                 else:
                     v = _level_load(out_row + prev_off, 1, pos, prev_len, prev_len, 0, v_mask, 0)
-                y = _mma(v, tl.load(f_ptrs + kc * Q), y, PREC, EMULATE_BF16)
+                y = mma(v, tl.load(f_ptrs + kc * Q), y, PREC, EMULATE_BF16)
             tl.store(out_row + off + n, y, mask=mask)
         tl.debug_barrier()  # this level's samples (written by all of the program's threads) are read next
         prev_off = off
@@ -290,7 +292,7 @@ def _pyramid_adjoint_kernel(
                 v_mask = (2 * row0 <= hi)[:, None] & (kc + k < Q + 2 * KK - 1)[None, :] & (idx >= a_lo) \
                     & (idx <= a_hi)
                 v = tl.load(a_row + idx, mask=v_mask, other=0.0)
-                odd = _mma(v, tl.load(f_ptrs + kc * Q), odd, PREC, EMULATE_BF16)
+                odd = mma(v, tl.load(f_ptrs + kc * Q), odd, PREC, EMULATE_BF16)
             even = c * tl.load(a_row + m, mask=(m >= a_lo) & (m <= a_hi), other=0.0)
             ie = 2 * m
             io = ie + 1
@@ -318,16 +320,30 @@ def _pyramid_adjoint_kernel(
 # octave products
 # ----------------------------------------------------------------------------------------------------------------
 @triton.jit
-def _find_octave(pid, oct_ptr, n_oct, B, T, BLOCK_T: tl.constexpr, BLOCK_R: tl.constexpr):
-    """The octave whose units contain program ``pid`` and the program's index among them; an octave has
-    ``B·P·⌈⌈T/P⌉/BLOCK_T⌉·⌈2n/BLOCK_R⌉`` units (batch, phase, frame tile, row tile)."""
+def _octave_row(oct_ptr, o):
+    """The fields of row ``o`` of the octave table: phases, rows, width, kernel offset, level, first tap, first
+    bin."""
+    row = oct_ptr + o * O_FIELDS
+    return (tl.load(row + O_PHASES), tl.load(row + O_ROWS), tl.load(row + O_WIDTH), tl.load(row + O_KOFF),
+            tl.load(row + O_LEVEL), tl.load(row + O_FIRST), tl.load(row + O_BIN0))
+
+
+@triton.jit
+def _find_octave(pid, oct_ptr, n_oct, B, T, BLOCK_A: tl.constexpr, BLOCK_R: tl.constexpr, BY_TAPS: tl.constexpr):
+    """The octave whose units contain program ``pid`` and the program's index among them. An octave has
+    ``B·P·⌈⌈T/P⌉/BLOCK_A⌉·⌈2n/BLOCK_R⌉`` units (batch, phase, frame tile, row tile), or with ``BY_TAPS``
+    ``P·⌈2n/BLOCK_R⌉·⌈W/BLOCK_A⌉`` (phase, row tile, tap tile: the kernel gradient)."""
     o = pid * 0
     first = pid * 0
     start = pid * 0
     for i in range(0, n_oct):
         n_ph = tl.load(oct_ptr + i * O_FIELDS + O_PHASES)
         rows = tl.load(oct_ptr + i * O_FIELDS + O_ROWS)
-        units = B * n_ph * tl.cdiv(tl.cdiv(T, n_ph), BLOCK_T) * tl.cdiv(rows, BLOCK_R)
+        if BY_TAPS:
+            width = tl.load(oct_ptr + i * O_FIELDS + O_WIDTH)
+            units = n_ph * tl.cdiv(rows, BLOCK_R) * tl.cdiv(width, BLOCK_A)
+        else:
+            units = B * n_ph * tl.cdiv(tl.cdiv(T, n_ph), BLOCK_A) * tl.cdiv(rows, BLOCK_R)
         hit = (pid >= start) & (pid < start + units)
         o = tl.where(hit, i, o)
         first = tl.where(hit, start, first)
@@ -344,15 +360,8 @@ def _octave_fwd_kernel(
     BLOCK_T: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
     """One tile of frames of one phase of one octave: ``out[t, r] = Σ_j y_ℓ[base(t) + j]·K[u, r, j]``."""
-    o, unit = _find_octave(tl.program_id(0).to(tl.int64), oct_ptr, n_oct, B, T, BLOCK_T, BLOCK_R)
-    row = oct_ptr + o * O_FIELDS
-    n_ph = tl.load(row + O_PHASES)
-    rows = tl.load(row + O_ROWS)
-    width = tl.load(row + O_WIDTH)
-    koff = tl.load(row + O_KOFF)
-    level = tl.load(row + O_LEVEL)
-    first = tl.load(row + O_FIRST)
-    bin0 = tl.load(row + O_BIN0)
+    o, unit = _find_octave(tl.program_id(0).to(tl.int64), oct_ptr, n_oct, B, T, BLOCK_T, BLOCK_R, False)
+    n_ph, rows, width, koff, level, first, bin0 = _octave_row(oct_ptr, o)
     n_rt = tl.cdiv(rows, BLOCK_R)
     n_st = tl.cdiv(tl.cdiv(T, n_ph), BLOCK_T)
     r_tile = unit % n_rt
@@ -382,7 +391,7 @@ def _octave_fwd_kernel(
         else:
             a = _level_load(y_row, 1, pos, y_len, y_len, 0, a_mask, 0)
         w = tl.load(k_rows[None, :] + j[:, None], mask=j_mask[:, None] & r_mask[None, :], other=0.0)
-        acc = _mma(a, w, acc, PREC, EMULATE_BF16)
+        acc = mma(a, w, acc, PREC, EMULATE_BF16)
     half = rows // 2
     t_off = t[:, None] * s_ot
     out_off = b * s_ob + t_off
@@ -447,13 +456,7 @@ def _octave_input_grad_kernel(
     m0 = q_tile * BLOCK_Q * S
     acc = tl.zeros((BLOCK_Q, BLOCK_RR), dtype=tl.float32)
     for o in range(o_lo, o_hi):
-        row = oct_ptr + o * O_FIELDS
-        n_ph = tl.load(row + O_PHASES)
-        rows = tl.load(row + O_ROWS)
-        width = tl.load(row + O_WIDTH)
-        koff = tl.load(row + O_KOFF)
-        first_o = tl.load(row + O_FIRST)
-        bin0 = tl.load(row + O_BIN0)
+        n_ph, rows, width, koff, _level, first_o, bin0 = _octave_row(oct_ptr, o)
         half = rows // 2
         for u in range(0, n_ph):
             c_u = ((u * hop) >> level) + first_o
@@ -473,7 +476,7 @@ def _octave_input_grad_kernel(
                                    s_gb, s_gf, s_gt)
                     w = tl.load(k_u + r[:, None] * width + j[None, :], mask=(r < rows)[:, None] & j_mask[None, :],
                                 other=0.0)
-                    acc = _mma(g, w, acc, PREC, EMULATE_BF16)
+                    acc = mma(g, w, acc, PREC, EMULATE_BF16)
     m = m0 + q[:, None] * S + rr[None, :]
     tl.store(out_ptr + b * s_ob + y_off + m, acc, mask=rr_mask[None, :] & (m < y_len))
 
@@ -490,27 +493,8 @@ def _octave_kernel_grad_kernel(
     for one ``(r, j)`` tile of one phase of one octave (packed like the kernels, ``k_total`` values a split)."""
     pid = tl.program_id(0).to(tl.int64)
     split = tl.program_id(1).to(tl.int64)
-    o = pid * 0
-    first = pid * 0
-    start = pid * 0
-    for i in range(0, n_oct):
-        n_ph = tl.load(oct_ptr + i * O_FIELDS + O_PHASES)
-        rows = tl.load(oct_ptr + i * O_FIELDS + O_ROWS)
-        width = tl.load(oct_ptr + i * O_FIELDS + O_WIDTH)
-        units = n_ph * tl.cdiv(rows, BLOCK_R) * tl.cdiv(width, BLOCK_J)
-        hit = (pid >= start) & (pid < start + units)
-        o = tl.where(hit, i, o)
-        first = tl.where(hit, start, first)
-        start += units
-    unit = pid - first
-    row = oct_ptr + o * O_FIELDS
-    n_ph = tl.load(row + O_PHASES)
-    rows = tl.load(row + O_ROWS)
-    width = tl.load(row + O_WIDTH)
-    koff = tl.load(row + O_KOFF)
-    level = tl.load(row + O_LEVEL)
-    first_o = tl.load(row + O_FIRST)
-    bin0 = tl.load(row + O_BIN0)
+    o, unit = _find_octave(pid, oct_ptr, n_oct, B, T, BLOCK_J, BLOCK_R, True)
+    n_ph, rows, width, koff, level, first_o, bin0 = _octave_row(oct_ptr, o)
     half = rows // 2
     n_jt = tl.cdiv(width, BLOCK_J)
     j_tile = unit % n_jt
@@ -540,7 +524,7 @@ def _octave_kernel_grad_kernel(
             a = _level_load(x_ptr + b * s_xb, s_xl, pos, Lp, L, left, a_mask, PAD)
         else:
             a = _level_load(y_ptr + b * s_yb + y_off, 1, pos, y_len, y_len, 0, a_mask, 0)
-        acc = _mma(g, a, acc, PREC, EMULATE_BF16)
+        acc = mma(g, a, acc, PREC, EMULATE_BF16)
     out = out_ptr + split * k_total + koff + (u * rows + r)[:, None] * width + j[None, :]
     tl.store(out, acc, mask=r_mask[:, None] & j_mask[None, :])
 
@@ -582,7 +566,7 @@ def _blocks(kind: str, precision: str = "exact", rows: int = 0) -> dict:
     cfg = _GPU_BLOCKS.get((kind, precision)) or _GPU_BLOCKS.get((base, precision)) or _GPU_BLOCKS[(base, None)]
     cfg = dict(cfg, num_stages=1 if base == "pyramid" else 2)
     if kind in ("octave_fwd", "input_grad", "kernel_grad"):
-        cfg.setdefault("BLOCK_R", _pow2(rows, 16, 32))
+        cfg.setdefault("BLOCK_R", pow2(rows, 16, 32))
     return cfg
 
 
@@ -591,18 +575,15 @@ def _fill_device(cfg: dict, count_units, device) -> None:
     the octave kernel has a program per SM."""
     if INTERPRET:
         return
-    sms = _sm_count(device)
+    sms = sm_count(device)
     while cfg["BLOCK_T"] > 16 and count_units(cfg) < sms:
         cfg["BLOCK_T"] //= 2
         cfg["num_warps"] = 4
 
 
-def level_lengths(length: int, n_levels: int) -> list:
-    """``[len_0, len_1, …, len_n]`` with ``len_ℓ = ⌈len_{ℓ−1}/2⌉``."""
-    out = [int(length)]
-    for _ in range(n_levels):
-        out.append((out[-1] + 1) // 2)
-    return out
+def lengths_from_input(length: int, n_levels: int) -> list:
+    """``[len_0, len_1, …, len_n]``: the input's length, then :func:`nnaudio_fast.geometry.level_lengths`."""
+    return [int(length)] + level_lengths(int(length), n_levels)
 
 
 def pyramid_groups(batch: int, lengths, device, max_levels=None, chunk=None) -> list:
@@ -615,18 +596,18 @@ def pyramid_groups(batch: int, lengths, device, max_levels=None, chunk=None) -> 
         max_levels = max_levels or _INTERPRET_PYRAMID["max_levels"]
         chunk = chunk or _INTERPRET_PYRAMID["chunk"]
     max_levels = max_levels or PYRAMID_MAX_LEVELS
-    target = 2 * _sm_count(torch.device(device))
+    target = 2 * sm_count(torch.device(device))
     groups, s = [], 0
     while s < n:
         q = 1
-        while s + q < n and q < max_levels and batch * _cdiv(lengths[s + q + 1], PYRAMID_CHUNK_MIN) >= target:
+        while s + q < n and q < max_levels and batch * cdiv(lengths[s + q + 1], PYRAMID_CHUNK_MIN) >= target:
             q += 1
-        if q == 1 and batch * _cdiv(lengths[s + 1], PYRAMID_CHUNK_MIN) < target:
+        if q == 1 and batch * cdiv(lengths[s + 1], PYRAMID_CHUNK_MIN) < target:
             q = min(n - s, max_levels)
         c = chunk
         if c is None:
             c = PYRAMID_CHUNK_MAX
-            while c > PYRAMID_CHUNK_MIN and batch * _cdiv(lengths[s + q], c) < target:
+            while c > PYRAMID_CHUNK_MIN and batch * cdiv(lengths[s + q], c) < target:
                 c //= 2
         groups.append((s, q, c))
         s += q
@@ -664,9 +645,8 @@ def _taps_constants(h: torch.Tensor):
     return k, (k + 1) // 2  # K, number of odd taps per side
 
 
-#: ``tl.dot`` precision of the pyramid's filter per mode: the speed modes keep TF32 (a bf16 lowpass would cost
-#: ~1e-2 per level, compounding over the octaves).
-PYRAMID_DOT = {"exact": "tf32x3", "ieee": "ieee", "tf32": "tf32", "bf16": "tf32"}
+#: ``tl.dot`` precision of the pyramid's filter per mode (:data:`nnaudio_fast.precision.MODES`).
+PYRAMID_DOT = {name: mode.triton_pyramid_dot for name, mode in MODES.items()}
 _TOEPLITZ: "collections.OrderedDict[tuple, torch.Tensor]" = collections.OrderedDict()
 
 
@@ -681,7 +661,7 @@ def toeplitz_taps(h32: torch.Tensor, q: int, block_kc: int) -> torch.Tensor:
     K, KK = _taps_constants(h32)
     g = h32[K + 1:: 2]  # g_k = h[K + 2k + 1]
     f = torch.cat((g.flip(0), g))
-    kc = _cdiv(q + 2 * KK - 1, block_kc) * block_kc
+    kc = cdiv(q + 2 * KK - 1, block_kc) * block_kc
     d = torch.arange(kc, device=h32.device)[:, None] - torch.arange(q, device=h32.device)[None, :]
     F = torch.where((d >= 0) & (d < 2 * KK), f[d.clamp(0, 2 * KK - 1)], torch.zeros((), device=h32.device))
     _TOEPLITZ[key] = (F.contiguous(), h32)
@@ -696,8 +676,8 @@ def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, pad_mode: str = "co
     each side when ``left > 0``) as one flat ``(B, Σ len_ℓ)`` fp32 buffer, level 1 first."""
     B, L = x.shape
     pad = PAD_CODES[pad_mode] if left else PAD_NONE
-    lengths = level_lengths(L + 2 * left, n_levels)
-    flat = _empty((B, sum(lengths[1:])), x.device)
+    lengths = lengths_from_input(L + 2 * left, n_levels)
+    flat = poisoned_empty((B, sum(lengths[1:])), x.device)
     if flat.numel() == 0 or L == 0:
         return flat.zero_() if L == 0 else flat
     h32 = check_taps(h)
@@ -708,7 +688,7 @@ def pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, pad_mode: str = "co
     for n in lengths[1:]:
         offsets.append(offsets[-1] + n)
     for s, q, c in pyramid_groups(B, lengths, x.device, max_levels, chunk):
-        n_chunks = _cdiv(lengths[s + q], c)
+        n_chunks = cdiv(lengths[s + q], c)
         if s == 0:
             src, s_sb, s_sl, src_pad, src_left, src_l = x, x.stride(0), x.stride(1), pad, left, L
         else:
@@ -729,8 +709,8 @@ def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels:
     ``1 … n_levels``; returns the cotangent ``(B, length)`` of the input, plus ``base`` ``(B, length)`` (the
     cotangent of level 0 itself, if given)."""
     B = grads.shape[0]
-    lengths = level_lengths(length, n_levels)
-    out = _empty((B, length), grads.device)
+    lengths = lengths_from_input(length, n_levels)
+    out = poisoned_empty((B, length), grads.device)
     if out.numel() == 0:
         return out
     if n_levels == 0:
@@ -742,12 +722,12 @@ def pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels:
     offsets = [0]
     for n in lengths[1:]:
         offsets.append(offsets[-1] + n)
-    acc = _empty((B, offsets[-1]), grads.device) if n_levels > 1 else grads
+    acc = poisoned_empty((B, offsets[-1]), grads.device) if n_levels > 1 else grads
     for s, q, c in reversed(pyramid_groups(B, lengths, grads.device, max_levels, chunk)):
         top = grads if s + q == n_levels else acc
         top = top[:, offsets[s + q - 1]:]
         c_fine = c << q
-        n_chunks = _cdiv(lengths[s], c_fine)
+        n_chunks = cdiv(lengths[s], c_fine)
         if s == 0:
             dst, s_ob, s_ol = out, out.stride(0), out.stride(1)
             g0 = base
@@ -828,21 +808,17 @@ def octave_layout(shapes, offsets, levels, hop: int, pad_amount: int, device) ->
     return layout
 
 
-def n_frames(length: int, hop: int) -> int:
-    return 1 + length // hop
-
-
 def octave_forward(x, levels_flat, kpack, layout: OctaveLayout, pad_mode: str, precision: str):
     """``(re, im)`` ``(B, n_bins, T)`` of every octave, in one launch (``levels_flat``: :func:`pyramid` of the
     padded waveform)."""
     B, L = x.shape
     T = n_frames(L, layout.hop)
-    re = _empty((B, layout.n_bins, T), x.device)
-    im = _empty((B, layout.n_bins, T), x.device)
+    re = poisoned_empty((B, layout.n_bins, T), x.device)
+    im = poisoned_empty((B, layout.n_bins, T), x.device)
     cfg = _blocks("octave_fwd", precision, rows=layout.max_rows)
 
     def count_units(c):
-        return sum(B * p * _cdiv(_cdiv(T, p), c["BLOCK_T"]) * _cdiv(r, c["BLOCK_R"]) for p, r, _ in layout.shapes)
+        return sum(B * p * cdiv(cdiv(T, p), c["BLOCK_T"]) * cdiv(r, c["BLOCK_R"]) for p, r, _ in layout.shapes)
 
     _fill_device(cfg, count_units, x.device)
     units = count_units(cfg)
@@ -861,15 +837,15 @@ def octave_level_grads(g_re, g_im, kpack, layout: OctaveLayout, length: int, pre
     waveform) first when an octave runs there."""
     B, _, T = g_re.shape
     lp = length + 2 * layout.pad
-    lengths = level_lengths(lp, layout.max_level)
+    lengths = lengths_from_input(lp, layout.max_level)
     has0 = lp if layout.has_level0 else 0
-    out = _empty((B, has0 + sum(lengths[1:])), g_re.device)
+    out = poisoned_empty((B, has0 + sum(lengths[1:])), g_re.device)
     if out.numel() == 0:
         return out
     cfg = _blocks("input_grad", precision, rows=layout.max_rows)
     units = 0
     for level, _, _, S in layout.level_rows:
-        units += B * _cdiv(lengths[level], cfg["BLOCK_Q"] * S) * _cdiv(S, cfg["BLOCK_RR"])
+        units += B * cdiv(lengths[level], cfg["BLOCK_Q"] * S) * cdiv(S, cfg["BLOCK_RR"])
     if g_im.stride() != g_re.stride():
         g_im = g_im.contiguous()
         g_re = g_re.contiguous()
@@ -889,11 +865,11 @@ def octave_kernel_grads(x, levels_flat, g_re, g_im, layout: OctaveLayout, pad_mo
     B, L = x.shape
     T = g_re.shape[-1]
     cfg = _blocks("kernel_grad", precision, rows=layout.max_rows)
-    units = sum(p * _cdiv(r, cfg["BLOCK_R"]) * _cdiv(w, cfg["BLOCK_J"]) for p, r, w in layout.shapes)
-    chunks = B * max(_cdiv(_cdiv(T, p), cfg["BLOCK_S"]) for p, _, _ in layout.shapes)
+    units = sum(p * cdiv(r, cfg["BLOCK_R"]) * cdiv(w, cfg["BLOCK_J"]) for p, r, w in layout.shapes)
+    chunks = B * max(cdiv(cdiv(T, p), cfg["BLOCK_S"]) for p, _, _ in layout.shapes)
     if split is None:  # enough programs to fill the GPU, at least 8 chunks each
-        split = max(1, min(_cdiv(2 * _sm_count(x.device), units), chunks // 8))
-    out = _empty((split, layout.k_total), x.device)
+        split = max(1, min(cdiv(2 * sm_count(x.device), units), chunks // 8))
+    out = poisoned_empty((split, layout.k_total), x.device)
     if g_im.stride() != g_re.stride():
         g_im = g_im.contiguous()
         g_re = g_re.contiguous()

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import torch
 
+from ..geometry import level_lengths, n_frames
 from . import cqt as K
-from .fourier_ops import _guard
+from .fourier_ops import device_guard
 
 
 def _flat_len(length, n_levels):
-    return sum(K.level_lengths(length, n_levels)[1:])
+    return sum(level_lengths(length, n_levels))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -33,7 +34,7 @@ def _flat_len(length, n_levels):
 # ----------------------------------------------------------------------------------------------------------------
 @torch.library.custom_op("nnaudio_fast::cqt_pyramid", mutates_args=())
 def cqt_pyramid(x: torch.Tensor, h: torch.Tensor, n_levels: int, precision: str) -> torch.Tensor:
-    with _guard(x):
+    with device_guard(x):
         return K.pyramid(x, h, n_levels, precision=precision)
 
 
@@ -45,7 +46,7 @@ def _(x, h, n_levels, precision):
 @torch.library.custom_op("nnaudio_fast::cqt_pyramid_adjoint", mutates_args=())
 def cqt_pyramid_adjoint(grads: torch.Tensor, h: torch.Tensor, length: int, n_levels: int,
                         precision: str) -> torch.Tensor:
-    with _guard(grads):
+    with device_guard(grads):
         if grads.stride(-1) != 1:
             grads = grads.contiguous()
         return K.pyramid_adjoint(grads, h, length, n_levels, precision=precision)
@@ -91,7 +92,7 @@ cqt_pyramid_adjoint.register_autograd(_adjoint_backward, setup_context=_adjoint_
 def cqt_multirate(x: torch.Tensor, kpack: torch.Tensor, shapes: list[int], offsets: list[int], levels: list[int],
                   hop_length: int, pad_amount: int, h: torch.Tensor, pad_mode: str,
                   precision: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    with _guard(x):
+    with device_guard(x):
         layout = K.octave_layout(shapes, offsets, levels, hop_length, pad_amount, x.device)
         if layout.max_level:
             pyr = K.pyramid(x, h, layout.max_level, pad_mode, pad_amount, precision)
@@ -105,7 +106,7 @@ def cqt_multirate(x: torch.Tensor, kpack: torch.Tensor, shapes: list[int], offse
 def _(x, kpack, shapes, offsets, levels, hop_length, pad_amount, h, pad_mode, precision):
     B, L = x.shape
     n_bins = sum(shapes[3 * i + 1] for i in range(len(levels))) // 2
-    T = 1 + L // hop_length
+    T = n_frames(L, hop_length)
     re = x.new_empty((B, n_bins, T), dtype=torch.float32)
     pyr = x.new_empty((B, _flat_len(L + 2 * pad_amount, max(levels))), dtype=torch.float32)
     return re, torch.empty_like(re), pyr
@@ -115,7 +116,7 @@ def _(x, kpack, shapes, offsets, levels, hop_length, pad_amount, h, pad_mode, pr
 def cqt_multirate_input_grad(g_re: torch.Tensor, g_im: torch.Tensor, kpack: torch.Tensor, shapes: list[int],
                              offsets: list[int], levels: list[int], hop_length: int, pad_amount: int,
                              h: torch.Tensor, pad_mode: str, length: int, precision: str) -> torch.Tensor:
-    with _guard(g_re):
+    with device_guard(g_re):
         layout = K.octave_layout(shapes, offsets, levels, hop_length, pad_amount, g_re.device)
         return K.input_grad(g_re, g_im, kpack, h, layout, length, pad_mode, precision)
 
@@ -129,7 +130,7 @@ def _(g_re, g_im, kpack, shapes, offsets, levels, hop_length, pad_amount, h, pad
 def cqt_multirate_kernel_grad(x: torch.Tensor, levels_flat: torch.Tensor, g_re: torch.Tensor, g_im: torch.Tensor,
                               shapes: list[int], offsets: list[int], levels: list[int], hop_length: int,
                               pad_amount: int, pad_mode: str, precision: str) -> torch.Tensor:
-    with _guard(x):
+    with device_guard(x):
         layout = K.octave_layout(shapes, offsets, levels, hop_length, pad_amount, x.device)
         return K.octave_kernel_grads(x, levels_flat, g_re, g_im, layout, pad_mode, precision)
 
@@ -151,7 +152,7 @@ def _cqt_setup(ctx, inputs, output):
 def _cqt_backward(ctx, g_re, g_im, _g_levels):
     x, kpack, h, pyr = ctx.saved_tensors
     shapes, offsets, levels, hop, pad_amount = ctx.geom
-    T = 1 + x.shape[-1] // hop
+    T = n_frames(x.shape[-1], hop)
     n_bins = sum(shapes[3 * i + 1] for i in range(len(levels))) // 2
     zeros = None
     if g_re is None or g_im is None:

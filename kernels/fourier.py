@@ -65,9 +65,12 @@ import torch
 import triton
 import triton.language as tl
 
+from ..geometry import n_frames
+from ..precision import MODES
+
 PAD_NONE, PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR = 0, 1, 2, 3, 4
 PAD_CODES = {"constant": PAD_CONSTANT, "reflect": PAD_REFLECT, "replicate": PAD_REPLICATE, "circular": PAD_CIRCULAR}
-DOT_PRECISION = {"exact": "tf32x3", "ieee": "ieee", "tf32": "tf32", "bf16": "bf16"}
+DOT_PRECISION = {name: mode.triton_dot for name, mode in MODES.items()}
 EPI_COMPLEX, EPI_POWER, EPI_FILTERBANK = 0, 1, 2
 SOURCE_FRAMES, SOURCE_SPECTRUM = 0, 1
 
@@ -79,7 +82,7 @@ _POISON = os.environ.get("NNAUDIO_FAST_POISON", "0") == "1"
 # device helpers
 # ----------------------------------------------------------------------------------------------------------------
 @triton.jit
-def _mma(a, b, acc, PREC: tl.constexpr, EMULATE_BF16: tl.constexpr):
+def mma(a, b, acc, PREC: tl.constexpr, EMULATE_BF16: tl.constexpr):
     """``acc + a @ b`` in the requested precision (fp32 accumulation)."""
     if PREC == "bf16":
         if EMULATE_BF16:
@@ -93,7 +96,7 @@ def _mma(a, b, acc, PREC: tl.constexpr, EMULATE_BF16: tl.constexpr):
 
 
 @triton.jit
-def _source_index(i, L, PAD: tl.constexpr):
+def source_index(i, L, PAD: tl.constexpr):
     """Sample of the unpadded signal read at padded position ``i`` (int64), and whether it reads one at all."""
     if PAD == 2:  # reflect about the end samples, repeating with period 2(L - 1) (numpy.pad semantics)
         period = tl.maximum(2 * (L - 1), 1)  # L == 1: every position reads sample 0
@@ -121,7 +124,7 @@ def _load_frames(x_row, stride_xl, L, row0, k, mask, interior, PAD: tl.constexpr
     if interior:  # the whole tile reads real samples: no pad arithmetic
         a = tl.load(x_row + i * stride_xl, mask=mask, other=0.0)
     else:
-        src, valid = _source_index(i, L, PAD)
+        src, valid = source_index(i, L, PAD)
         a = tl.load(x_row + src * stride_xl, mask=mask & valid, other=0.0)
     return a.to(tl.float32)
 
@@ -158,8 +161,8 @@ def _spectrum_tile(x_row, stride_xl, L, row0, t_mask, interior, wc_ptr, ws_ptr, 
             k64 = k.to(tl.int64)
             wc = tl.load(wc_ptr + f64[None, :] * s_wcf + k64[:, None] * s_wcn, mask=w_mask, other=0.0)
             ws = tl.load(ws_ptr + f64[None, :] * s_wsf + k64[:, None] * s_wsn, mask=w_mask, other=0.0)
-            re = _mma(a, wc.to(tl.float32), re, PREC, EMULATE_BF16)
-            ims = _mma(a, ws.to(tl.float32), ims, PREC, EMULATE_BF16)
+            re = mma(a, wc.to(tl.float32), re, PREC, EMULATE_BF16)
+            ims = mma(a, ws.to(tl.float32), ims, PREC, EMULATE_BF16)
         im = -ims
     return re, im
 
@@ -212,7 +215,7 @@ def _fwd_kernel(
             s = _power(re * re + im * im, power, POWER_MODE)
             fb = tl.load(fb_ptr + m.to(tl.int64)[None, :] * s_fbm + f.to(tl.int64)[:, None] * s_fbf,
                          mask=f_mask[:, None] & m_mask[None, :], other=0.0)
-            acc = _mma(s, fb.to(tl.float32), acc, PREC, EMULATE_BF16)
+            acc = mma(s, fb.to(tl.float32), acc, PREC, EMULATE_BF16)
         if LOG:
             acc = log_scale * tl.log(tl.maximum(acc, amin))
         out_ptrs = out_ptr + b * s_ob + m.to(tl.int64)[None, :] * s_oc + t64[:, None] * s_ot
@@ -297,7 +300,7 @@ def _spec_grad_kernel(
                             mask=t_mask[:, None] & m_mask[None, :], other=0.0)
                 fb = tl.load(fb_ptr + m64[:, None] * s_fbm + f64[None, :] * s_fbf,
                              mask=m_mask[:, None] & f_mask[None, :], other=0.0)
-                gs = _mma(g.to(tl.float32), fb.to(tl.float32), gs, PREC, EMULATE_BF16)
+                gs = mma(g.to(tl.float32), fb.to(tl.float32), gs, PREC, EMULATE_BF16)
         else:
             gs = tl.load(g_row + f64[None, :] * s_gc + t64[:, None] * s_gt, mask=mask, other=0.0).to(tl.float32)
         # dS/dre = p·P^(p/2 − 1)·re (0 where P = 0, as the reference's magnitude)
@@ -345,8 +348,8 @@ def _ola_grad_kernel(
             w_mask = f_mask[:, None] & n_mask[None, :]
             wc = tl.load(wc_ptr + f[:, None] * s_wcf + n[None, :] * s_wcn, mask=w_mask, other=0.0)
             ws = tl.load(ws_ptr + f[:, None] * s_wsf + n[None, :] * s_wsn, mask=w_mask, other=0.0)
-            acc = _mma(g1.to(tl.float32), wc.to(tl.float32), acc, PREC, EMULATE_BF16)
-            acc = _mma(-g2.to(tl.float32), ws.to(tl.float32), acc, PREC, EMULATE_BF16)
+            acc = mma(g1.to(tl.float32), wc.to(tl.float32), acc, PREC, EMULATE_BF16)
+            acc = mma(-g2.to(tl.float32), ws.to(tl.float32), acc, PREC, EMULATE_BF16)
     p = q[:, None] * hop + r[None, :]
     tl.store(out_ptr + b * s_ob + p * s_op, acc, mask=r_mask[None, :] & (p < P_len))
 
@@ -438,10 +441,10 @@ def _outer_kernel(
                         other=0.0).to(tl.float32)
         g_mask = r_mask[:, None] & t_mask[None, :]
         g1 = tl.load(g1_ptr + b * s_g1b + r64[:, None] * s_g1r + t64[None, :] * s_g1t, mask=g_mask, other=0.0)
-        acc1 = _mma(g1.to(tl.float32), a, acc1, PREC, EMULATE_BF16)
+        acc1 = mma(g1.to(tl.float32), a, acc1, PREC, EMULATE_BF16)
         if TWO:
             g2 = tl.load(g2_ptr + b * s_g2b + r64[:, None] * s_g2r + t64[None, :] * s_g2t, mask=g_mask, other=0.0)
-            acc2 = _mma(g2.to(tl.float32), a, acc2, PREC, EMULATE_BF16)
+            acc2 = mma(g2.to(tl.float32), a, acc2, PREC, EMULATE_BF16)
     out_off = split.to(tl.int64) * s_os + r64[:, None] * s_or + c64[None, :] * s_oc
     o_mask = r_mask[:, None] & c_mask[None, :]
     tl.store(out1_ptr + out_off, acc1, mask=o_mask)
@@ -458,17 +461,17 @@ def set_poison(enabled: bool) -> None:
     _POISON = bool(enabled)
 
 
-def _empty(shape, device, dtype=torch.float32) -> torch.Tensor:
+def poisoned_empty(shape, device, dtype=torch.float32) -> torch.Tensor:
     if _POISON:
         return torch.full(shape, float("nan"), dtype=dtype, device=device)
     return torch.empty(shape, dtype=dtype, device=device)
 
 
-def _cdiv(a: int, b: int) -> int:
+def cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _pow2(n: int, lo: int = 16, hi: int = 128) -> int:
+def pow2(n: int, lo: int = 16, hi: int = 128) -> int:
     return max(lo, min(hi, triton.next_power_of_2(max(int(n), 1))))
 
 
@@ -511,13 +514,13 @@ def _blocks(kind: str, precision: str = "exact", M: int = 0, hop: int = 0) -> di
            or _GPU_BLOCKS[(kind, None)])
     cfg = dict(cfg, num_stages=2)
     if kind.startswith("fwd") or kind == "epilogue":
-        cfg.setdefault("BLOCK_M", _pow2(M, 16, 128) if M else 16)  # one tile of filters: the DFT is not recomputed
+        cfg.setdefault("BLOCK_M", pow2(M, 16, 128) if M else 16)  # one tile of filters: the DFT is not recomputed
     if kind == "ola":
-        cfg["BLOCK_R"] = _pow2(hop, 16, 64)
+        cfg["BLOCK_R"] = pow2(hop, 16, 64)
     return cfg
 
 
-def _sm_count(device: torch.device) -> int:
+def sm_count(device: torch.device) -> int:
     if device.type == "cuda":
         return torch.cuda.get_device_properties(device).multi_processor_count
     return 4
@@ -528,21 +531,16 @@ def _fill_device(cfg: dict, B: int, T: int, cols: int, device) -> None:
     n_fft: halve BLOCK_T (down to 16) until the grid covers the device (fewer registers, so no new spills)."""
     if INTERPRET:
         return
-    sms = _sm_count(device)
-    while cfg["BLOCK_T"] > 16 and B * _cdiv(T, cfg["BLOCK_T"]) * cols < sms:
+    sms = sm_count(device)
+    while cfg["BLOCK_T"] > 16 and B * cdiv(T, cfg["BLOCK_T"]) * cols < sms:
         cfg["BLOCK_T"] //= 2
-
-
-def n_frames(length: int, n_fft: int, hop: int, center: bool) -> int:
-    padded = length + 2 * (n_fft // 2) if center else length  # odd n_fft: one sample less than n_fft of padding
-    return 1 + (padded - n_fft) // hop
 
 
 def _geometry(x: torch.Tensor, n_fft: int, hop: int, center: bool, pad_mode: str):
     length = x.shape[-1]
     pad = PAD_CODES[pad_mode] if center else PAD_NONE
     left = n_fft // 2 if center else 0
-    return length, n_frames(length, n_fft, hop, center), left, pad
+    return length, n_frames(length, hop, n_fft, center), left, pad
 
 
 def _power_mode(power: float) -> int:
@@ -561,17 +559,17 @@ def forward(x, wcos, wsin, fbank, hop, center, pad_mode, power, log_scale, amin,
     kind = "epilogue" if spectrum is not None else ("fwd_complex", "fwd_power", "fwd_filterbank")[epilogue]
     cfg = _blocks(kind, precision, M=M)
     rows = M if epilogue == EPI_FILTERBANK else F
-    out = _empty((B, rows, T), x.device)
-    out2 = _empty((B, rows, T), x.device) if epilogue == EPI_COMPLEX else out
+    out = poisoned_empty((B, rows, T), x.device)
+    out2 = poisoned_empty((B, rows, T), x.device) if epilogue == EPI_COMPLEX else out
     if spectrum is not None:
         spec = torch.view_as_real(spectrum)
         s_sb, s_st, s_sf = spec.stride(0), spec.stride(1), spec.stride(2)
     else:
         spec, s_sb, s_st, s_sf = x, 0, 0, 0
     fb = fbank if epilogue == EPI_FILTERBANK else wcos
-    cols = _cdiv(M, cfg["BLOCK_M"]) if epilogue == EPI_FILTERBANK else _cdiv(F, cfg["BLOCK_F"])
+    cols = cdiv(M, cfg["BLOCK_M"]) if epilogue == EPI_FILTERBANK else cdiv(F, cfg["BLOCK_F"])
     _fill_device(cfg, B, T, cols, x.device)
-    n_t = _cdiv(T, cfg["BLOCK_T"])
+    n_t = cdiv(T, cfg["BLOCK_T"])
     grid = (B * n_t, cols)
     _fwd_kernel[grid](
         x, wcos, wsin, spec, fb, out, out2,
@@ -591,9 +589,9 @@ def windowed_frames(x, window, n_fft, hop, center, pad_mode):
     B = x.shape[0]
     L, T, left, pad = _geometry(x, n_fft, hop, center, pad_mode)
     cfg = _blocks("frames")
-    out = _empty((B, T, n_fft), x.device)
-    n_t = _cdiv(T, cfg["BLOCK_T"])
-    _frames_kernel[(B * n_t, _cdiv(n_fft, cfg["BLOCK_N"]))](
+    out = poisoned_empty((B, T, n_fft), x.device)
+    n_t = cdiv(T, cfg["BLOCK_T"])
+    _frames_kernel[(B * n_t, cdiv(n_fft, cfg["BLOCK_N"]))](
         x, window, out, L, T, n_fft, hop, left, n_t, x.stride(0), x.stride(1), window.stride(0),
         out.stride(0), out.stride(1), out.stride(2), PAD=pad, **cfg,
     )
@@ -608,9 +606,9 @@ def spectrum_grad(x, wcos, wsin, fbank, g, hop, center, pad_mode, power, want_g,
     L, T, left, pad = _geometry(x, N, hop, center, pad_mode)
     M = fbank.shape[0] if fbank is not None else 0
     cfg = _blocks("spec_grad", precision)
-    gre = _empty((B, F, T), x.device) if want_g else None
-    gim = _empty((B, F, T), x.device) if want_g else None
-    s = _empty((B, F, T), x.device) if want_s else None
+    gre = poisoned_empty((B, F, T), x.device) if want_g else None
+    gim = poisoned_empty((B, F, T), x.device) if want_g else None
+    s = poisoned_empty((B, F, T), x.device) if want_s else None
     any_out = gre if want_g else s
     if spectrum is not None:
         spec = torch.view_as_real(spectrum)
@@ -618,9 +616,9 @@ def spectrum_grad(x, wcos, wsin, fbank, g, hop, center, pad_mode, power, want_g,
     else:
         spec, s_sb, s_st, s_sf = x, 0, 0, 0
     fb = fbank if fbank is not None else wcos
-    _fill_device(cfg, B, T, _cdiv(F, cfg["BLOCK_F"]), x.device)
-    n_t = _cdiv(T, cfg["BLOCK_T"])
-    _spec_grad_kernel[(B * n_t, _cdiv(F, cfg["BLOCK_F"]))](
+    _fill_device(cfg, B, T, cdiv(F, cfg["BLOCK_F"]), x.device)
+    n_t = cdiv(T, cfg["BLOCK_T"])
+    _spec_grad_kernel[(B * n_t, cdiv(F, cfg["BLOCK_F"]))](
         x, wcos, wsin, spec, fb, g, gre if want_g else any_out, gim if want_g else any_out, s if want_s else any_out,
         L, T, F, N, M, hop, left, n_t,
         x.stride(0), x.stride(1), wcos.stride(0), wcos.stride(1), wsin.stride(0), wsin.stride(1),
@@ -639,10 +637,10 @@ def padded_grad_direct(g_re, g_im, wcos, wsin, hop, precision):
     N = wcos.shape[1]
     p_len = (T - 1) * hop + N
     cfg = _blocks("ola", precision, hop=hop)
-    out = _empty((B, p_len), g_re.device)
-    n_q = _cdiv(_cdiv(p_len, hop), cfg["BLOCK_Q"])
-    _ola_grad_kernel[(B * n_q, _cdiv(hop, cfg["BLOCK_R"]))](
-        g_re, g_im, wcos, wsin, out, T, F, N, hop, p_len, n_q, _cdiv(N, hop),
+    out = poisoned_empty((B, p_len), g_re.device)
+    n_q = cdiv(cdiv(p_len, hop), cfg["BLOCK_Q"])
+    _ola_grad_kernel[(B * n_q, cdiv(hop, cfg["BLOCK_R"]))](
+        g_re, g_im, wcos, wsin, out, T, F, N, hop, p_len, n_q, cdiv(N, hop),
         g_re.stride(0), g_re.stride(1), g_re.stride(2), g_im.stride(0), g_im.stride(1), g_im.stride(2),
         wcos.stride(0), wcos.stride(1), wsin.stride(0), wsin.stride(1), out.stride(0), out.stride(1),
         PREC=DOT_PRECISION[precision], EMULATE_BF16=INTERPRET, **cfg,
@@ -655,9 +653,9 @@ def padded_grad_frames(frame_grads, window, hop):
     B, T, N = frame_grads.shape
     p_len = (T - 1) * hop + N
     cfg = _blocks("ola_frames")
-    out = _empty((B, p_len), frame_grads.device)
-    _ola_frames_kernel[(B, _cdiv(p_len, cfg["BLOCK_P"]))](
-        frame_grads, window, out, T, N, hop, p_len, _cdiv(N, hop),
+    out = poisoned_empty((B, p_len), frame_grads.device)
+    _ola_frames_kernel[(B, cdiv(p_len, cfg["BLOCK_P"]))](
+        frame_grads, window, out, T, N, hop, p_len, cdiv(N, hop),
         frame_grads.stride(0), frame_grads.stride(1), frame_grads.stride(2), window.stride(0),
         out.stride(0), out.stride(1), **cfg,
     )
@@ -675,10 +673,10 @@ def fold_padding(dpad, length, n_fft, center, pad_mode):
     if pad in (PAD_REFLECT, PAD_CIRCULAR):
         period = 2 * (length - 1) if pad == PAD_REFLECT else length
         k_lo = (-left - length) // period - 1
-        k_hi = _cdiv(p_len + length, period) + 1
+        k_hi = cdiv(p_len + length, period) + 1
     cfg = _blocks("fold")
-    out = _empty((B, length), dpad.device)
-    _pad_fold_kernel[(B, _cdiv(length, cfg["BLOCK_S"]))](
+    out = poisoned_empty((B, length), dpad.device)
+    _pad_fold_kernel[(B, cdiv(length, cfg["BLOCK_S"]))](
         dpad, out, length, p_len, left, k_lo, k_hi, dpad.stride(0), dpad.stride(1), out.stride(0), out.stride(1),
         PAD=pad, **cfg,
     )
@@ -699,19 +697,19 @@ def outer(g1, g2, x, a, n_cols, hop, center, pad_mode, precision, split=None):
     else:
         L, left, pad, framed = 0, 0, PAD_NONE, False
     cfg = _blocks("outer", precision)
-    n_t = _cdiv(T, cfg["BLOCK_T"])
+    n_t = cdiv(T, cfg["BLOCK_T"])
     total = B * n_t
-    tiles = _cdiv(R, cfg["BLOCK_R"]) * _cdiv(C, cfg["BLOCK_C"])
+    tiles = cdiv(R, cfg["BLOCK_R"]) * cdiv(C, cfg["BLOCK_C"])
     if split is None:  # enough programs to fill the GPU, at least 8 chunks each
-        split = max(1, min(_cdiv(2 * _sm_count(g1.device), tiles), total // 8))
-    cps = _cdiv(total, split)
-    split = _cdiv(total, cps)
+        split = max(1, min(cdiv(2 * sm_count(g1.device), tiles), total // 8))
+    cps = cdiv(total, split)
+    split = cdiv(total, cps)
     two = g2 is not None
     device = g1.device
-    out1 = _empty((split, R, C), device)
-    out2 = _empty((split, R, C), device) if two else out1
+    out1 = poisoned_empty((split, R, C), device)
+    out2 = poisoned_empty((split, R, C), device) if two else out1
     ref = x if framed else a
-    _outer_kernel[(_cdiv(R, cfg["BLOCK_R"]), _cdiv(C, cfg["BLOCK_C"]), split)](
+    _outer_kernel[(cdiv(R, cfg["BLOCK_R"]), cdiv(C, cfg["BLOCK_C"]), split)](
         g1, g2 if two else g1, ref, ref, out1, out2,
         B, T, L, R, C, hop, left, n_t, cps, total,
         g1.stride(0), g1.stride(1), g1.stride(2),

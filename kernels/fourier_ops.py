@@ -35,7 +35,7 @@ bf16 throughput against the torch pipeline's bytes); it has NOT been measured ye
 
 To measure when a GPU is lent
 -----------------------------
-1. ``python -m pytest -q tests`` on the GPU: ``tests/test_triton.py`` then runs natively (no interpreter), where
+1. ``python -m pytest -q tests`` on the GPU: ``tests/backends/test_triton.py`` then runs natively (no interpreter), where
    the tf32/bf16 bounds become real measurements.
 2. ``python benchmarks/gpu_fourier.py --out benchmarks/results/<gpu>``: fused vs reference vs torch.stft+mel vs
    torchaudio vs nnAudio, forward and forward+backward, with each mode's error against float64.
@@ -53,11 +53,13 @@ from typing import Optional
 
 import torch
 
+from ..geometry import n_frames
+from ..precision import MODES
 from . import fourier as K
 
 #: Smallest n_fft for which ``auto`` computes a plain-DFT basis with cuFFT, per precision mode (from the floors in
 #: the notes; tune with benchmarks/gpu_fourier.py --engines).
-FFT_MIN_N_FFT = {"ieee": 256, "exact": 512, "tf32": 2048, "bf16": 4096}
+FFT_MIN_N_FFT = {name: mode.fft_min_n_fft for name, mode in MODES.items()}
 #: Minimum batch × frames for ``auto`` to pick cuFFT. 0: n_fft alone decides. Even at batch 1 the direct DFT's
 #: per-program work grows as n_fft² while the three cuFFT-engine launches cost a few µs, so no frame threshold is
 #: set until the batch-1 crossover is measured (benchmarks/gpu_fourier.py --engines --batches 1).
@@ -67,7 +69,7 @@ _WINDOW_CACHE: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict
 _WINDOW_CACHE_SIZE = 8
 
 
-def _guard(t: torch.Tensor):
+def device_guard(t: torch.Tensor):
     return torch.cuda.device(t.device) if t.device.type == "cuda" else contextlib.nullcontext()
 
 
@@ -122,7 +124,7 @@ def _rfft_spectrum(x, window, n_fft, hop, center, pad_mode):
 
 
 def _frames(x, n_fft, hop, center):
-    return x.shape[0] * K.n_frames(x.shape[-1], n_fft, hop, center)
+    return x.shape[0] * n_frames(x.shape[-1], hop, n_fft, center)
 
 
 def _empty0(like):
@@ -136,7 +138,7 @@ def _empty0(like):
 def fourier_stft(x: torch.Tensor, wcos: torch.Tensor, wsin: torch.Tensor, hop_length: int, center: bool,
                  pad_mode: str, precision: str, engine: str) -> tuple[torch.Tensor, torch.Tensor]:
     N = wcos.shape[1]
-    with _guard(x):
+    with device_guard(x):
         window = _fft_window(engine, wcos, wsin, precision, _frames(x, N, hop_length, center))
         spectrum = None if window is None else _rfft_spectrum(x, window, N, hop_length, center, pad_mode)
         return K.forward(x, wcos, wsin, None, hop_length, center, pad_mode, 2.0, 0.0, 1.0, precision,
@@ -145,7 +147,7 @@ def fourier_stft(x: torch.Tensor, wcos: torch.Tensor, wsin: torch.Tensor, hop_le
 
 @fourier_stft.register_fake
 def _(x, wcos, wsin, hop_length, center, pad_mode, precision, engine):
-    T = K.n_frames(x.shape[-1], wcos.shape[1], hop_length, center)
+    T = n_frames(x.shape[-1], hop_length, wcos.shape[1], center)
     shape = (x.shape[0], wcos.shape[0], T)
     return x.new_empty(shape, dtype=torch.float32), x.new_empty(shape, dtype=torch.float32)
 
@@ -155,7 +157,7 @@ def fourier_spectrogram(x: torch.Tensor, wcos: torch.Tensor, wsin: torch.Tensor,
                         hop_length: int, center: bool, pad_mode: str, power: float, log_scale: float, amin: float,
                         precision: str, engine: str) -> torch.Tensor:
     N = wcos.shape[1]
-    with _guard(x):
+    with device_guard(x):
         window = _fft_window(engine, wcos, wsin, precision, _frames(x, N, hop_length, center))
         spectrum = None if window is None else _rfft_spectrum(x, window, N, hop_length, center, pad_mode)
         epi = K.EPI_POWER if fbank is None else K.EPI_FILTERBANK
@@ -165,7 +167,7 @@ def fourier_spectrogram(x: torch.Tensor, wcos: torch.Tensor, wsin: torch.Tensor,
 
 @fourier_spectrogram.register_fake
 def _(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, log_scale, amin, precision, engine):
-    T = K.n_frames(x.shape[-1], wcos.shape[1], hop_length, center)
+    T = n_frames(x.shape[-1], hop_length, wcos.shape[1], center)
     rows = wcos.shape[0] if fbank is None else fbank.shape[0]
     return x.new_empty((x.shape[0], rows, T), dtype=torch.float32)
 
@@ -179,7 +181,7 @@ def fourier_spectrum_grad(x: torch.Tensor, wcos: torch.Tensor, wsin: torch.Tenso
                           want_g: bool, want_s: bool, precision: str,
                           engine: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     N = wcos.shape[1]
-    with _guard(x):
+    with device_guard(x):
         window = _fft_window(engine, wcos, wsin, precision, _frames(x, N, hop_length, center))
         spectrum = None if window is None else _rfft_spectrum(x, window, N, hop_length, center, pad_mode)
         gre, gim, s = K.spectrum_grad(x, wcos, wsin, fbank, grad, hop_length, center, pad_mode, power, want_g,
@@ -189,7 +191,7 @@ def fourier_spectrum_grad(x: torch.Tensor, wcos: torch.Tensor, wsin: torch.Tenso
 
 @fourier_spectrum_grad.register_fake
 def _(x, wcos, wsin, fbank, grad, hop_length, center, pad_mode, power, want_g, want_s, precision, engine):
-    T = K.n_frames(x.shape[-1], wcos.shape[1], hop_length, center)
+    T = n_frames(x.shape[-1], hop_length, wcos.shape[1], center)
     full = (x.shape[0], wcos.shape[0], T)
 
     def make(wanted):
@@ -203,7 +205,7 @@ def fourier_input_grad(g_re: torch.Tensor, g_im: torch.Tensor, wcos: torch.Tenso
                        hop_length: int, center: bool, pad_mode: str, precision: str, engine: str) -> torch.Tensor:
     B, F, T = g_re.shape
     N = wcos.shape[1]
-    with _guard(g_re):
+    with device_guard(g_re):
         window = _fft_window(engine, wcos, wsin, precision, B * T)
         if window is None:
             dpad = K.padded_grad_direct(g_re, g_im, wcos, wsin, hop_length, precision)
@@ -232,7 +234,7 @@ def _(g_re, g_im, wcos, wsin, length, hop_length, center, pad_mode, precision, e
 @torch.library.custom_op("nnaudio_fast::fourier_basis_grad", mutates_args=())
 def fourier_basis_grad(x: torch.Tensor, g_re: torch.Tensor, g_im: torch.Tensor, n_fft: int, hop_length: int,
                        center: bool, pad_mode: str, precision: str) -> tuple[torch.Tensor, torch.Tensor]:
-    with _guard(x):
+    with device_guard(x):
         dwc, dws_neg = K.outer(g_re, g_im, x, None, n_fft, hop_length, center, pad_mode, precision)
         return dwc, -dws_neg
 
@@ -245,7 +247,7 @@ def _(x, g_re, g_im, n_fft, hop_length, center, pad_mode, precision):
 
 @torch.library.custom_op("nnaudio_fast::fourier_filterbank_grad", mutates_args=())
 def fourier_filterbank_grad(grad: torch.Tensor, spec: torch.Tensor, precision: str) -> torch.Tensor:
-    with _guard(grad):
+    with device_guard(grad):
         return K.outer(grad, None, None, spec.transpose(1, 2), spec.shape[1], 1, False, "constant", precision)
 
 

@@ -1,11 +1,11 @@
 """nnaudio_fast: spectrogram layers for PyTorch, a drop-in, faster replacement for nnAudio.
 
 Layers (nnAudio's names and arguments) live in :mod:`nnaudio_fast.features` and are re-exported here; the
-torchaudio-style functions on ``(..., time)`` tensors in :mod:`nnaudio_fast.functional`.
+functions on ``(..., time)`` tensors, with librosa's argument names, in :mod:`nnaudio_fast.functional`.
 """
 
 from . import features, functional, utils
-from .cpu import build_info
+from .cpp import build_info
 from .dispatch import BackendUnavailableError, backends
 from .features import LAYERS as _layers
 from .features import (  # noqa: F401

@@ -62,14 +62,13 @@ def normalization_scale(lengths: torch.Tensor, normalization_type: str) -> torch
 
 
 @functools.lru_cache(maxsize=16)
-def frame_symbol(sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window, norm, normalization_type,
-                 hop_length: int, n_fft: int) -> np.ndarray:
-    """``P(ω)`` (module docstring) of the CQT with these parameters on the one-sided grid ``ω = 2πj / n_fft``,
+def frame_symbol(design: bases.CQTDesign, norm, normalization_type: str, hop_length: int, n_fft: int) -> np.ndarray:
+    """``P(ω)`` (module docstring) of the CQT of ``design`` (kernels normalised by ``norm``, coefficients by
+    ``normalization_type``, frames every ``hop_length``) on the one-sided grid ``ω = 2πj / n_fft``,
     ``j = 0 … n_fft // 2``, float64, read-only. The exact single-rate kernels define it (the multirate transform
     is the same operator within about 1e-5)."""
-    design = (sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window)
-    kr, ki = bases.cqt_kernels(*design, norm)
-    scale = normalization_scale(torch.from_numpy(np.array(bases.cqt_lengths(*design))), normalization_type).numpy()
+    kr, ki = design.kernels(norm)
+    scale = normalization_scale(torch.from_numpy(np.array(design.lengths())), normalization_type).numpy()
     if kr.shape[1] > n_fft:
         raise ValueError(f"n_fft={n_fft} must be at least the kernel width {kr.shape[1]}.")
     g = np.fft.fft((kr - 1j * ki) * scale[:, None], n=n_fft, axis=-1)

@@ -31,6 +31,33 @@ def owned_tensor(value, dtype: torch.dtype) -> torch.Tensor:
     return torch.empty(src.shape, dtype=dtype).copy_(src)
 
 
+def checked_backend(backend):
+    """``backend`` once its name is checked, so an unknown one fails at construction, not at the first call
+    (:func:`nnaudio_fast.dispatch.requested_backend`)."""
+    if backend is not None:
+        dispatch.requested_backend(backend)
+    return backend
+
+
+def check_state_dtypes(module: nn.Module, state_dict, prefix: str) -> None:
+    """A ``TypeError`` naming the key if ``state_dict`` would load an integer, bool or complex tensor into one of
+    ``module``'s own real floating-point parameters or buffers: ``load_state_dict`` would cast it silently
+    (kernels with values below 1 become 0, imaginary parts are dropped). Other float dtypes (float16, bfloat16,
+    float64) are cast to the stored dtype, as torch does."""
+    own = {**module._parameters, **module._buffers}
+    for name, tensor in own.items():
+        value = state_dict.get(prefix + name)
+        if tensor is None or not isinstance(value, torch.Tensor) or not tensor.is_floating_point():
+            continue
+        if value.is_complex() or not value.is_floating_point():
+            raise TypeError(
+                f"state_dict[{prefix + name!r}] has dtype {value.dtype}, but {type(module).__name__}.{name} holds real "
+                f"{tensor.dtype} values; loading would cast it (integers truncate kernel values to 0, bools and "
+                "complex values lose them); load a checkpoint that holds floating-point tensors (float32, float16 "
+                "or float64) for it."
+            )
+
+
 class BasisModule(nn.Module):
     """A layer whose bases are float32 buffers/parameters (so nnAudio checkpoints load) with exact float64 twins.
 
@@ -43,9 +70,7 @@ class BasisModule(nn.Module):
 
     def __init__(self, backend: str | None = None, precision: str | None = None):
         super().__init__()
-        if backend is not None:
-            dispatch.requested_backend(backend)  # an unknown name fails here, not at the first call
-        self.backend = backend
+        self.backend = checked_backend(backend)
         self.precision = _checks.precision(precision)
         self._exact: dict[str, torch.Tensor] = {}
         self._facts_key: tuple | None = None
@@ -146,6 +171,7 @@ class BasisModule(nn.Module):
 
     # -- module hooks ---------------------------------------------------------------------------------------------
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        check_state_dtypes(self, state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.refresh_bases()
 

@@ -27,7 +27,7 @@ class _CFPLayer(BasisModule):
         super().__init__()
         self._settings = functional.cfp_settings(fr, fs, hop_length, window_size, fc, tc, g, NumPerOct)
         s = self._settings
-        self.nnaudio_compat = bool(nnaudio_compat)
+        self.nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
         self.window_size, self.hop_length, self.N = s["window_size"], s["hop_length"], s["N"]
         self.g, self.NumofLayer = list(s["g"]), len(s["g"])
         self.fc_idx, self.tc_idx = s["fc_idx"], s["tc_idx"]

@@ -31,9 +31,8 @@ import torch.nn.functional as F
 
 from .. import _checks, bases, cqt_operator, functional, utils
 from ..functional import constant_q, inverse_constant_q
-from ..reference import canonical_pad_mode
 from . import _nnaudio_layout as layout
-from ._base import BasisModule, owned_tensor, tracing
+from ._base import BasisModule, check_state_dtypes, owned_tensor, tracing
 
 __all__ = ["CQT1992v2", "CQT", "CQT2010v2", "CQT1992", "CQT2010"]
 
@@ -71,32 +70,32 @@ class _CQTLayer(BasisModule):
 
     def _init_bank(self, sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window, output_format,
                    pad_mode, hop_length):
-        self.sr = _checks.positive_float("sr", sr)
-        self.n_bins = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
-        self.bins_per_octave = int(bins_per_octave)
-        self.fmin, self.fmax = float(fmin), fmax
-        self.filter_scale = _checks.positive_float("filter_scale", filter_scale)
+        self._design = bases.CQTDesign.from_args(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma,
+                                                 window)  # validates (Nyquist, window, sizes, ...)
+        self.sr, self.n_bins, self.bins_per_octave = self._design.sr, self._design.n_bins, self._design.bins_per_octave
+        self.fmin, self.fmax = self._design.fmin, fmax
+        self.filter_scale = self._design.filter_scale
         self.gamma = gamma
         self.window = window
         self.hop_length = _checks.positive_int("hop_length", hop_length)
         self.output_format = _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
-        canonical_pad_mode(pad_mode)
+        _checks.canonical_pad_mode(pad_mode)
         self.pad_mode = pad_mode
-        self._design = (self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale, gamma, window)
-        lengths = bases.cqt_lengths(*self._design)  # validates (Nyquist, window, ...)
+        lengths = self._design.lengths()
         self.frequencies = bases.cqt_frequencies(self.n_bins, self.fmin, self.bins_per_octave)
         return lengths
 
     def _single_rate_bank(self, norm, window, lengths, nnaudio_compat):
         """``(kr, ki, lengths)`` of the single-rate layers: librosa's wavelets laid out in nnAudio's kernel width,
         or with ``nnaudio_compat`` nnAudio's own kernels (integer lengths) and its ``lenghts``."""
-        self.nnaudio_compat = bool(nnaudio_compat)
+        self.nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
+        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
+        bases.constant_q.check_kernel_matrix(self.n_bins, width, self._design.describe())
         if self.nnaudio_compat:
             k, _, nn_lengths, _ = utils.create_cqt_kernels(layout._q(self.filter_scale, self.bins_per_octave), self.sr,
                                                            self.fmin, self.n_bins, self.bins_per_octave, norm, window)
             return k.real, k.imag, nn_lengths.numpy()
-        width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale)
-        kr, ki = bases.cqt_kernels(*self._design, norm, width=width)
+        kr, ki = self._design.kernels(norm, width)
         return kr, ki, lengths
 
     def _output(self, re, im, output_format, normalization_type):
@@ -121,18 +120,19 @@ class _CQTLayer(BasisModule):
         respect to ``X`` (not to the kernels).
         """
         _checks.choice("normalization_type", normalization_type, functional.CQT_NORMALIZATIONS)
-        re, _ = inverse_constant_q._split_cqt(X, self.n_bins)
+        re, _ = inverse_constant_q.split_cqt(X, self.n_bins)
         dtype = torch.float64 if re.dtype == torch.float64 else torch.float32
         kernels = [k.detach() for k in self._kernels(dtype)]
         center = getattr(self, "center", True)
         length = functional.icqt_length(re.shape[-1], self.hop_length, center, getattr(self, "kernel_width", 0),
                                         length)
         scale = cqt_operator.normalization_scale(self._basis("lenghts", dtype).detach(), normalization_type)
-        design = self._design + (getattr(self, "basis_norm", self.norm), normalization_type, self.hop_length)
+        design = (self._design, getattr(self, "basis_norm", self.norm), normalization_type, self.hop_length)
         return functional.icqt_from_transform(X, lambda x: self._transform(x, kernels), scale, length, design,
                                               n_iter, tol, damping, solver)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        check_state_dtypes(self, state_dict, prefix)
         for name in self._kept_on_load:
             if prefix + name in state_dict and hasattr(self, name):
                 state_dict[prefix + name] = getattr(self, name).detach().clone()
@@ -186,6 +186,8 @@ class CQT1992v2(_CQTLayer):
     nnaudio_compat : bool
         False (default): librosa's wavelets. True: nnAudio 0.3.4's kernels (integer lengths ``ceil(Q·sr/f)``,
         :func:`nnaudio_fast.utils.create_cqt_kernels`) and its ``lenghts``, so a fresh layer gives nnAudio's output.
+    precision : {None, 'exact', 'ieee', 'tf32', 'bf16', 'highest', 'high', 'medium'}, optional
+        How a fast backend computes float32 products (:mod:`nnaudio_fast.precision`); every CQT layer takes it.
 
     State: ``lenghts`` ``(n_bins,)``, ``cqt_kernels_real``, ``cqt_kernels_imag`` ``(n_bins, 1, kernel_width)``.
     """
@@ -194,11 +196,12 @@ class CQT1992v2(_CQTLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12,
                  filter_scale=1, norm=1, window="hann", center=True, pad_mode="reflect", trainable=False,
-                 output_format="Magnitude", verbose=True, backend=None, nnaudio_compat=False):
-        super().__init__(backend)
+                 output_format="Magnitude", verbose=True, backend=None, nnaudio_compat=False, precision=None):
+        super().__init__(backend, precision)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
-        self.center, self.trainable, self.norm = bool(center), bool(trainable), norm
+        self.center, self.norm = _checks.boolean("center", center), norm
+        self.trainable = _checks.boolean("trainable", trainable)
         kr, ki, lengths = self._single_rate_bank(norm, window, lengths, nnaudio_compat)
         self.kernel_width = kr.shape[1]
         self._add_basis("lenghts", lengths, trainable=False)
@@ -220,16 +223,21 @@ class CQT1992v2(_CQTLayer):
 
     def _transform(self, x, kernels):
         kr, ki = kernels
-        return functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend)
+        return functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend,
+                                           self.precision)
 
 
 class CQT(CQT1992v2):
     """Alias of :class:`CQT1992v2` (as in nnAudio)."""
 
 
-def _spectral_kernels(kr: np.ndarray, ki: np.ndarray):
-    """nnAudio's frequency-domain CQT kernels: one-sided DFT of ``kr + i·ki``, and the boxcar DFT kernels."""
-    width = kr.shape[-1]
+def _spectral_kernels(kr: np.ndarray, ki: np.ndarray, layer):
+    """nnAudio's frequency-domain CQT kernels: one-sided DFT of ``kr + i·ki``, and the boxcar DFT kernels (their
+    size checked first)."""
+    width, name = kr.shape[-1], type(layer).__name__
+    _checks.array_size((width // 2 + 1, width), "a boxcar STFT basis (each of wcos, wsin)", f"{name} with kernel "
+                       f"width {width} (from {layer._design.describe()})", f"raise fmin, or use {name}v2 (the same "
+                       "transform without a Fourier basis)")
     spec = np.fft.fft(kr + 1j * ki, axis=-1)[..., : width // 2 + 1]
     wcos, wsin = bases.fourier_kernels(width, freq_bins=width // 2 + 1, window=np.ones(width))
     return spec.real, spec.imag, wcos, wsin
@@ -279,15 +287,17 @@ class CQT1992(_SpectralKernels, _CQTLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=220, fmax=None, n_bins=84, trainable_STFT=False,
                  trainable_CQT=False, bins_per_octave=12, filter_scale=1, output_format="Magnitude", norm=1,
-                 window="hann", center=True, pad_mode="reflect", verbose=True, backend=None, nnaudio_compat=False):
-        super().__init__(backend)
+                 window="hann", center=True, pad_mode="reflect", verbose=True, backend=None, nnaudio_compat=False,
+                 precision=None):
+        super().__init__(backend, precision)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
-        self.center, self.norm = bool(center), norm
-        self.trainable_STFT, self.trainable_CQT = bool(trainable_STFT), bool(trainable_CQT)
+        self.center, self.norm = _checks.boolean("center", center), norm
+        self.trainable_STFT = _checks.boolean("trainable_STFT", trainable_STFT)
+        self.trainable_CQT = _checks.boolean("trainable_CQT", trainable_CQT)
         kr, ki, lengths = self._single_rate_bank(norm, window, lengths, nnaudio_compat)
         self.kernel_width = kr.shape[1]
-        s_r, s_i, wcos, wsin = _spectral_kernels(kr, ki)
+        s_r, s_i, wcos, wsin = _spectral_kernels(kr, ki, self)
         self._add_basis("lenghts", lengths, trainable=False)
         self._add_basis("wsin", wsin[:, None, :], self.trainable_STFT)
         self._add_basis("wcos", wcos[:, None, :], self.trainable_STFT)
@@ -320,7 +330,7 @@ class _MultirateLayer(_CQTLayer):
     """
 
     def _init_multirate(self, norm, earlydownsample, lengths, widths_nn, per_octave, early_filter):
-        plan, exact = bases.cqt_multirate_kernels(*self._design, norm, self.hop_length, bool(earlydownsample))
+        plan, exact = bases.cqt_multirate_kernels(*self._design.fields(), norm, self.hop_length, earlydownsample)
         self._plan = plan
         self.n_octaves = len(plan.levels)
         self.downsample_factor = 2 ** plan.levels[0]
@@ -429,7 +439,7 @@ class _MultirateLayer(_CQTLayer):
             return _nnaudio_transform(self, x, kernels)
         kernels, offsets = self._trimmed(kernels)
         return functional.cqt_multirate_from_kernels(x, kernels, self._plan, self.pad_mode, self.backend,
-                                                     offsets=offsets)
+                                                     offsets=offsets, precision=self.precision)
 
     def _trimmed(self, kernels):
         """The octave kernels without their all-zero leading/trailing taps (stored widths are nnAudio's powers of
@@ -461,11 +471,11 @@ def _nnaudio_transform(layer, x, kernels):
     early = layer.early_downsample_filter.reshape(-1) if layer.earlydownsample else None
     return functional.cqt_nnaudio_multirate_from_kernels(
         x, kernels, layer.lowpass_filter.reshape(-1), layer.hop_length, layer.n_bins, early, layer.downsample_factor,
-        layer.pad_mode, layer.backend)
+        layer.pad_mode, layer.backend, layer.precision)
 
 
 def _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale):
-    n = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    n = bases.CQTDesign.from_args(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale).n_bins
     return (float(sr), int(hop_length), float(fmin), n, int(bins_per_octave), float(filter_scale))
 
 
@@ -498,12 +508,14 @@ class CQT2010v2(_MultirateLayer):
 
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, filter_scale=1, bins_per_octave=12,
                  norm=True, basis_norm=1, window="hann", pad_mode="reflect", earlydownsample=True, trainable=False,
-                 output_format="Magnitude", verbose=True, backend=None, nnaudio_compat=False):
-        super().__init__(backend)
+                 output_format="Magnitude", verbose=True, backend=None, nnaudio_compat=False, precision=None):
+        super().__init__(backend, precision)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
-        self.norm, self.basis_norm, self.trainable = norm, basis_norm, bool(trainable)
-        self.nnaudio_compat = bool(nnaudio_compat)
+        self.norm, self.basis_norm = norm, basis_norm
+        self.trainable = _checks.boolean("trainable", trainable)
+        self.nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
+        earlydownsample = _checks.boolean("earlydownsample", earlydownsample)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
         if self.nnaudio_compat:
             self._init_nnaudio(args, basis_norm, window, earlydownsample)
@@ -542,23 +554,25 @@ class CQT2010(_SpectralKernels, _MultirateLayer):
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, bins_per_octave=12, norm=True,
                  basis_norm=1, window="hann", pad_mode="reflect", trainable_STFT=False, filter_scale=1,
                  trainable_CQT=False, output_format="Magnitude", earlydownsample=True, verbose=True, backend=None,
-                 nnaudio_compat=False):
-        super().__init__(backend)
+                 nnaudio_compat=False, precision=None):
+        super().__init__(backend, precision)
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, 0.0, window, output_format,
                                   pad_mode, hop_length)
         self.norm, self.basis_norm = norm, basis_norm
-        self.trainable_STFT, self.trainable_CQT = bool(trainable_STFT), bool(trainable_CQT)
-        self.nnaudio_compat = bool(nnaudio_compat)
+        self.trainable_STFT = _checks.boolean("trainable_STFT", trainable_STFT)
+        self.trainable_CQT = _checks.boolean("trainable_CQT", trainable_CQT)
+        self.nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
+        earlydownsample = _checks.boolean("earlydownsample", earlydownsample)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
         if self.nnaudio_compat:  # nnAudio's top-octave kernels, filters and lengths (see CQT2010v2)
             basis = self._nnaudio_top_octave(args, basis_norm, window, earlydownsample)
-            s_r, s_i, wcos, wsin = _spectral_kernels(basis.real, basis.imag)
+            s_r, s_i, wcos, wsin = _spectral_kernels(basis.real, basis.imag, self)
         else:
             widths = layout.multirate_widths(*args, earlydownsample)
             early = layout.early_downsample_factor(*args, earlydownsample) > 1
             stored = self._init_multirate(basis_norm, earlydownsample, lengths, widths, False, early)
             n_f = stored[0].shape[0] // 2
-            s_r, s_i, wcos, wsin = _spectral_kernels(stored[0][:n_f], stored[0][n_f:])
+            s_r, s_i, wcos, wsin = _spectral_kernels(stored[0][:n_f], stored[0][n_f:], self)
         self.n_fft = wcos.shape[1]
         self._add_basis("wsin", wsin[:, None, :], self.trainable_STFT)
         self._add_basis("wcos", wcos[:, None, :], self.trainable_STFT)

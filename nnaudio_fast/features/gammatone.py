@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import bases
+from .. import _checks, bases
 from ._filterbank import FilterbankSpectrogram
 
 
@@ -17,6 +17,7 @@ class Gammatonegram(FilterbankSpectrogram):
     """
 
     FBANK = "gammatone_basis"
+    TRAINABLE_FBANK = "trainable_bins"
 
     def __init__(
         self,
@@ -40,7 +41,8 @@ class Gammatonegram(FilterbankSpectrogram):
         precision=None,
         **kwargs,
     ):
+        _checks.boolean("htk", htk)  # no effect (as in nnAudio), but a wrong value is still a mistake
         super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
                          bases.gammatone_filterbank(sr, n_fft, n_bins, fmin, fmax), trainable_bins, trainable_STFT,
                          backend, precision, kwargs)
-        self.trainable_bins = bool(trainable_bins)
+        self.trainable_bins = self.gammatone_basis.requires_grad

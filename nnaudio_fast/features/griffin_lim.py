@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 from torch import nn
 
 from .. import _checks, bases, functional
-from ..functional import _common
-from ..reference import canonical_pad_mode
+from ..functional import common
+from ._base import checked_backend
 
 
 class Griffin_Lim(nn.Module):
@@ -76,21 +75,19 @@ class Griffin_Lim(nn.Module):
                 DeprecationWarning,
                 stacklevel=2,
             )
-        n_fft = _checks.positive_int("n_fft", n_fft)
-        hop_length = n_fft // 4 if hop_length is None else hop_length
-        self.n_fft, self.hop_length, self.win_length = _common._defaults(n_fft, hop_length, win_length)
+        self.n_fft, self.hop_length, self.win_length = common.stft_defaults(n_fft, hop_length, win_length,
+                                                                             hop_divisor_of="n_fft")
         self.n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
         self.window = window
         bases.get_window(window, self.win_length, self.n_fft)  # validate now, not at the first forward
-        self.center = bool(center)
+        bases.fourier.check_kernel_size(self.n_fft, self.n_fft // 2 + 1)  # the bases forward builds
+        self.center = _checks.boolean("center", center)
         self.pad_mode = pad_mode
-        canonical_pad_mode(pad_mode)
-        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not momentum >= 0:
-            raise ValueError(f"momentum={momentum!r} must be a number >= 0 (0 is the original Griffin-Lim).")
-        self.momentum = float(momentum)
+        _checks.canonical_pad_mode(pad_mode)
+        self.momentum = _checks.non_negative_float("momentum", momentum, " (0 is the original Griffin-Lim)")
         self.init = _checks.choice("init", init, functional.GRIFFIN_LIM_INITS)
         self.power = _checks.positive_float("power", power)
-        self.backend = backend
+        self.backend = checked_backend(backend)
 
     def forward(self, S, length=None, generator=None):
         """Waveforms from spectrograms.

@@ -7,10 +7,9 @@ import torch
 from torch import nn
 
 from .. import _checks, bases, functional, utils
-from ..functional import constant_q, inverse_constant_q
-from ..reference import canonical_pad_mode
+from ..functional import inverse_constant_q
 from . import _nnaudio_layout as layout
-from ._base import owned_tensor
+from ._base import check_state_dtypes, checked_backend, owned_tensor
 
 __all__ = ["iCQT", "iVQT"]
 
@@ -61,7 +60,7 @@ class iCQT(nn.Module):
         super().__init__()
         self._setup(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                     pad_mode, n_iter, normalization_type, tol, damping, solver, multirate, backend, 0.0)
-        self.nnaudio_compat = bool(nnaudio_compat)
+        self.nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
         if self.nnaudio_compat:
             self._init_nnaudio2()
 
@@ -118,14 +117,13 @@ class iCQT(nn.Module):
 
     def _setup(self, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                pad_mode, n_iter, normalization_type, tol, damping, solver, multirate, backend, gamma):
-        self.sr = _checks.positive_float("sr", sr)
+        design = bases.CQTDesign.from_args(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window)
+        self.sr, self.n_bins, self.bins_per_octave = design.sr, design.n_bins, design.bins_per_octave
         self.hop_length = _checks.positive_int("hop_length", hop_length)
-        self.n_bins = constant_q._cqt_bins(fmin, fmax, n_bins, bins_per_octave)
-        self.fmin, self.fmax, self.bins_per_octave = float(fmin), fmax, int(bins_per_octave)
-        self.filter_scale = _checks.positive_float("filter_scale", filter_scale)
+        self.fmin, self.fmax, self.filter_scale = design.fmin, fmax, design.filter_scale
         self.norm, self.window, self.gamma = norm, window, gamma
-        self.center = bool(center)
-        canonical_pad_mode(pad_mode)
+        self.center = _checks.boolean("center", center)
+        _checks.canonical_pad_mode(pad_mode)
         self.pad_mode = pad_mode
         self.n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
         self.normalization_type = _checks.choice("normalization_type", normalization_type,
@@ -133,27 +131,30 @@ class iCQT(nn.Module):
         self.tol = _checks.non_negative_float("tol", tol)
         self.damping = _checks.non_negative_float("damping", damping)
         self.solver = _checks.choice("solver", solver, functional.ICQT_SOLVERS)
-        self.multirate = self.center if multirate is None else bool(multirate)
+        multirate = _checks.boolean("multirate", multirate, allow_none=True)
+        self.multirate = self.center if multirate is None else multirate
         if self.multirate and not self.center:
             raise ValueError("center=False is only available for the single-rate transform; pass multirate=False.")
-        self.backend = backend
+        self.backend = checked_backend(backend)
         bases.cqt_lengths(self.sr, self.fmin, self.n_bins, self.bins_per_octave, self.filter_scale, gamma, window)
         # single-rate frames of CQT1992v2 with center=False start at its (nnAudio-layout) kernel width
         self._kernel_width = layout.single_rate_width(self.sr, self.fmin, self.n_bins, self.bins_per_octave,
                                                       self.filter_scale)
+        bases.constant_q.check_kernel_matrix(self.n_bins, self._kernel_width, design.describe())
         self.frequencies = bases.cqt_frequencies(self.n_bins, self.fmin, self.bins_per_octave)
 
     def forward(self, CQT, length=None):
         """``CQT``: ``(..., n_bins, frames, 2)`` or complex ``(..., n_bins, frames)``. Returns ``(..., length)``."""
         if getattr(self, "nnaudio_compat", False):
             return self._nnaudio2_forward(CQT, length)
-        return inverse_constant_q._icqt(
+        return inverse_constant_q.icqt_with_width(
             CQT, self.sr, self.hop_length, self.fmin, None, self.n_bins, self.bins_per_octave, self.filter_scale,
             self.norm, self.window, self.center, self.pad_mode, self.normalization_type, self.gamma, self.multirate,
             length, self.n_iter, self.tol, self.damping, self.solver, self.backend, self._kernel_width,
         )
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        check_state_dtypes(self, state_dict, prefix)
         if not getattr(self, "nnaudio_compat", False):  # our solver has no state: nnAudio2's buffers are ignored
             for name in self._nnaudio2_buffers:
                 state_dict.pop(prefix + name, None)
@@ -178,7 +179,7 @@ class iVQT(iCQT):
         nn.Module.__init__(self)
         self._setup(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, True,
                     pad_mode, n_iter, normalization_type, tol, damping, solver, multirate, backend,
-                    None if gamma is None else float(gamma))
+                    None if gamma is None else _checks.non_negative_float("gamma", gamma))
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", gamma={self.gamma}"

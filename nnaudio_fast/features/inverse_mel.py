@@ -39,6 +39,7 @@ class InverseMelScale(BasisModule):
                  n_iter=100, method="nnls"):
         super().__init__()
         self._setup(n_fft, power, n_iter, method)
+        htk = _checks.boolean("htk", htk)
         self._add_basis("mel_basis", bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), trainable=False)
 
     def _setup(self, n_fft, power, n_iter, method):

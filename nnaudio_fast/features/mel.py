@@ -35,8 +35,8 @@ class MelSpectrogram(FilterbankSpectrogram):
         Accepted for compatibility; nothing is printed.
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
-    precision : {None, 'exact', 'ieee', 'tf32', 'bf16'}, optional
-        Matmul precision of the fast backend (see :func:`nnaudio_fast.functional.stft`).
+    precision : {None, 'exact', 'ieee', 'tf32', 'bf16', 'highest', 'high', 'medium'}, optional
+        How a fast backend computes float32 products (:mod:`nnaudio_fast.precision`).
     **kwargs
         Passed to the inner :class:`~nnaudio_fast.STFT` (as nnAudio does).
 
@@ -44,6 +44,7 @@ class MelSpectrogram(FilterbankSpectrogram):
     """
 
     FBANK = "mel_basis"
+    TRAINABLE_FBANK = "trainable_mel"
 
     def __init__(
         self,
@@ -70,7 +71,7 @@ class MelSpectrogram(FilterbankSpectrogram):
         super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
                          bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), trainable_mel,
                          trainable_STFT, backend, precision, kwargs)
-        self.trainable_mel = bool(trainable_mel)
+        self.trainable_mel = self.mel_basis.requires_grad
 
 
 class MFCC(BasisModule):
@@ -95,14 +96,13 @@ class MFCC(BasisModule):
     def __init__(self, sr=22050, n_mfcc=20, norm="ortho", verbose=True, ref=1.0, amin=1e-10, top_db=80.0,
                  backend=None, **kwargs):
         super().__init__(backend)
-        _checks.positive_float("amin", amin)
-        if top_db is not None and top_db < 0:
-            raise ValueError(f"top_db={top_db!r} must be non-negative (or None for no clipping).")
+        ref, amin, top_db = functional.fourier.db_arguments(ref, amin, top_db)
+        self.n_mfcc = self.m_mfcc = _checks.positive_int("n_mfcc", n_mfcc)
+        bases.dct_matrix(1, norm)  # checks norm before the mel layer is built
         self.melspec_layer = MelSpectrogram(sr=sr, verbose=verbose, backend=backend, **kwargs)
         n_mels = self.melspec_layer.mel_basis.shape[0]
-        self.n_mfcc = self.m_mfcc = _checks.positive_int("n_mfcc", n_mfcc)
         if n_mfcc > n_mels:
-            raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}.")
+            raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}; lower n_mfcc or raise n_mels.")
         self.register_buffer("amin", torch.tensor([float(amin)]))
         self.register_buffer("ref", torch.tensor([abs(float(ref))]))
         self.top_db = top_db

@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _checks, bases, functional
-from ..functional import _common, fourier
-from ..reference import canonical_pad_mode
+from ..functional import common, fourier
 from ._base import BasisModule
 
 
@@ -23,6 +22,7 @@ def _hermitian_extend(re: torch.Tensor, im: torch.Tensor, n_fft: int):
 
 def _onesided(n_bins: int, n_fft: int, onesided: bool | None) -> bool:
     """Whether a spectrogram with ``n_bins`` bins is one-sided; ``onesided=None`` infers it from the shape."""
+    onesided = _checks.boolean("onesided", onesided, allow_none=True)
     expected = {True: n_fft // 2 + 1, False: n_fft}
     if onesided is None:
         for side, count in expected.items():
@@ -39,7 +39,7 @@ def _onesided(n_bins: int, n_fft: int, onesided: bool | None) -> bool:
 
 def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length):
     """Shared by ``STFT.inverse`` and ``iSTFT.forward``: two-sided synthesis with the layer's N×N kernels."""
-    re, im = fourier._split_complex(X)
+    re, im = fourier.split_complex(X)
     dtype = _checks.compute_dtype(re, "X")
     n_fft = layer.n_fft
     if _onesided(re.shape[-2], n_fft, onesided):
@@ -85,8 +85,8 @@ class STFT(BasisModule):
         Accepted for nnAudio compatibility; nothing is printed.
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
-    precision : {None, 'exact', 'ieee', 'tf32', 'bf16'}, optional
-        Matmul precision of the fast backend (see :func:`nnaudio_fast.functional.stft`).
+    precision : {None, 'exact', 'ieee', 'tf32', 'bf16', 'highest', 'high', 'medium'}, optional
+        How a fast backend computes float32 products (:mod:`nnaudio_fast.precision`).
 
     State: ``wsin``, ``wcos`` ``(freq_bins, 1, n_fft)``, ``window_mask`` ``(1, n_fft, 1)``, and with ``iSTFT=True``
     ``kernel_sin_inv``, ``kernel_cos_inv`` ``(n_fft, 1, n_fft, 1)``, as in nnAudio.
@@ -113,15 +113,19 @@ class STFT(BasisModule):
         precision=None,
     ):
         super().__init__(backend, precision)
-        n_fft, hop_length, win_length = _common._defaults(n_fft, hop_length, win_length)
+        n_fft, hop_length, win_length = common.stft_defaults(n_fft, hop_length, win_length)
         self.n_fft, self.win_length, self.stride = n_fft, win_length, hop_length
-        self.center = bool(center)
+        self.center = _checks.boolean("center", center)
         self.pad_mode = pad_mode
-        canonical_pad_mode(pad_mode)
+        _checks.canonical_pad_mode(pad_mode)
         self.output_format = _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
         self.freq_bins = n_fft // 2 + 1 if freq_bins is None else _checks.positive_int("freq_bins", freq_bins)
-        self.trainable = bool(trainable)
-        self.iSTFT = bool(iSTFT)
+        self.trainable = _checks.boolean("trainable", trainable)
+        self.iSTFT = _checks.boolean("iSTFT", iSTFT)
+        sr = _checks.positive_float("sr", sr)
+        bases.fourier.check_kernel_size(n_fft, self.freq_bins)
+        if self.iSTFT:
+            bases.fourier.check_kernel_size(n_fft, n_fft, "inverse kernels (iSTFT=True)")
         self.window = window
         self.freq_scale = freq_scale
         self._plain_dft = freq_scale == "no" and self.freq_bins == n_fft // 2 + 1
@@ -136,7 +140,7 @@ class STFT(BasisModule):
         self._add_basis("wcos", wcos[:, None, :], self.trainable)
         self._add_basis("window_mask", bases.get_window(window, win_length, n_fft)[None, :, None], trainable=False)
 
-    def _kernels(self, dtype):
+    def fourier_kernels(self, dtype):
         """``(wcos, wsin, dft_window)`` in ``dtype``; ``dft_window`` certifies untouched plain-DFT kernels (it lets
         a backend use an FFT) and is None otherwise."""
         wcos = self._basis("wcos", dtype).reshape(self.freq_bins, self.n_fft)
@@ -151,13 +155,13 @@ class STFT(BasisModule):
         output_format = output_format or self.output_format
         _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
         x = _checks.module_input(x)
-        wcos, wsin, window = self._kernels(_checks.compute_dtype(x))
+        wcos, wsin, window = self.fourier_kernels(_checks.compute_dtype(x))
         if output_format == "Magnitude":  # the fused |X| epilogue
             return functional.spectrogram_from_kernels(x, wcos, wsin, None, self.stride, self.center, self.pad_mode,
                                                        1.0, self.backend, dft_window=window, precision=self.precision)
         re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend,
                                               dft_window=window, precision=self.precision)
-        return _common._format(re, im, output_format)
+        return common.format_output(re, im, output_format)
 
     def inverse(self, X, onesided=None, length=None, refresh_win=True):
         """Inverse STFT of ``X`` ``(batch, freq_bins, time, 2)`` (or complex ``(batch, freq_bins, time)``).
@@ -173,7 +177,7 @@ class STFT(BasisModule):
                 f"STFT.inverse: freq_scale={self.freq_scale!r} with freq_bins={self.freq_bins} is not a DFT and has no "
                 "exact inverse; construct the layer with freq_scale='no' and freq_bins=None (n_fft // 2 + 1) to invert it."
             )
-        dtype = _checks.compute_dtype(fourier._split_complex(X)[0], "X")
+        dtype = _checks.compute_dtype(fourier.split_complex(X)[0], "X")
         window = self._basis("window_mask", dtype).reshape(-1)
         return _inverse(self, X, "kernel_cos_inv", "kernel_sin_inv", window, onesided, length)
 
@@ -211,18 +215,22 @@ class iSTFT(BasisModule):
         backend=None,
     ):
         super().__init__(backend)
-        n_fft, hop_length, win_length = _common._defaults(n_fft, hop_length, win_length)
+        n_fft, hop_length, win_length = common.stft_defaults(n_fft, hop_length, win_length)
         if freq_scale != "no":
             raise ValueError(
                 f"freq_scale={freq_scale!r}: only the plain DFT ('no') has an exact inverse; use freq_scale='no'."
             )
         self.n_fft, self.win_length, self.stride = n_fft, win_length, hop_length
-        self.center = bool(center)
+        self.center = _checks.boolean("center", center)
         self.refresh_win = refresh_win
+        trainable_kernels = _checks.boolean("trainable_kernels", trainable_kernels)
+        trainable_window = _checks.boolean("trainable_window", trainable_window)
+        window_mask = bases.get_window(window, win_length)  # checks the window before the n_fft² kernels
+        bases.fourier.check_kernel_size(n_fft, n_fft, "inverse kernels")
         icos, isin = bases.fourier_kernels(n_fft, freq_bins=n_fft, window=np.ones(n_fft))
-        self._add_basis("kernel_sin", isin[:, None, :, None], bool(trainable_kernels))
-        self._add_basis("kernel_cos", icos[:, None, :, None], bool(trainable_kernels))
-        self._add_basis("window_mask", bases.get_window(window, win_length)[None, :, None], bool(trainable_window))
+        self._add_basis("kernel_sin", isin[:, None, :, None], trainable_kernels)
+        self._add_basis("kernel_cos", icos[:, None, :, None], trainable_kernels)
+        self._add_basis("window_mask", window_mask[None, :, None], trainable_window)
 
     def forward(self, X, onesided=None, length=None, refresh_win=None):
         """``X``: ``(batch, freq_bins, time, 2)`` or complex ``(batch, freq_bins, time)``; returns ``(batch, length)``.
@@ -230,7 +238,7 @@ class iSTFT(BasisModule):
         ``onesided=None`` infers from the number of bins (nnAudio defaulted to ``False`` here and ``True`` in
         ``STFT.inverse``; an explicit value is still honoured and checked against the shape).
         """
-        dtype = _checks.compute_dtype(fourier._split_complex(X)[0], "X")
+        dtype = _checks.compute_dtype(fourier.split_complex(X)[0], "X")
         w = self._basis("window_mask", dtype).reshape(-1)
         lpad = (self.n_fft - self.win_length) // 2
         window = F.pad(w, (lpad, self.n_fft - self.win_length - lpad))

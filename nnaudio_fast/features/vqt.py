@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import utils
+from .. import _checks, utils
 from . import _nnaudio_layout as layout
 from .cqt import _multirate_args, _MultirateLayer
 
@@ -31,14 +31,16 @@ class VQT(_MultirateLayer):
     def __init__(self, sr=22050, hop_length=512, fmin=32.70, fmax=None, n_bins=84, filter_scale=1,
                  bins_per_octave=12, norm=True, basis_norm=1, gamma=0, window="hann", pad_mode="reflect",
                  earlydownsample=True, trainable=False, output_format="Magnitude", verbose=True, backend=None,
-                 nnaudio_compat=False):
-        super().__init__(backend)
+                 nnaudio_compat=False, precision=None):
+        super().__init__(backend, precision)
         if gamma is not None:
-            gamma = float(gamma)
+            gamma = _checks.non_negative_float("gamma", gamma, " (0: constant-Q; None: librosa's ERB choice)")
         lengths = self._init_bank(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window,
                                   output_format, pad_mode, hop_length)
-        self.norm, self.basis_norm, self.trainable = norm, basis_norm, bool(trainable)
-        self.nnaudio_compat = bool(nnaudio_compat)
+        self.norm, self.basis_norm = norm, basis_norm
+        self.trainable = _checks.boolean("trainable", trainable)
+        self.nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
+        earlydownsample = _checks.boolean("earlydownsample", earlydownsample)
         args = _multirate_args(sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale)
         if self.nnaudio_compat:
             self._init_nnaudio(args, basis_norm, window, earlydownsample, gamma)

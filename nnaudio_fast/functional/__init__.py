@@ -13,10 +13,10 @@ Two levels:
 dtypes: float64 in, float64 out; float32, float16 and bfloat16 in, float32 out (power spectra overflow float16).
 
 One module per family: :mod:`.fourier`, :mod:`.constant_q`, :mod:`.inverse_constant_q`, :mod:`.phase_retrieval`
-(Griffin-Lim), :mod:`.mel_inverse`, :mod:`.periodicity` (CFP); :mod:`._common` holds what they share.
+(Griffin-Lim), :mod:`.mel_inverse`, :mod:`.periodicity` (CFP); :mod:`.common` holds what they share.
 """
 
-from ._common import OUTPUT_FORMATS
+from .common import OUTPUT_FORMATS
 from .constant_q import (
     CQT_NORMALIZATIONS,
     cqt,

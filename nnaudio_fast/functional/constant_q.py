@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import _checks, bases, dispatch
-from ..reference import frames, magnitude
-from ._common import OUTPUT_FORMATS, _basis, _flatten, _prepare
+from .. import _checks, bases
+from ..primitives import frames, magnitude
+from .common import OUTPUT_FORMATS, _basis, _flatten, _prepare, backend_op, nonempty, restore
 
 
 CQT_NORMALIZATIONS = ("librosa", "convolutional", "wrap")
@@ -39,14 +39,17 @@ def cqt_output(re, im, lengths, normalization_type: str = "librosa", output_form
 
 
 def cqt_from_kernels(waveform, kr, ki, hop_length: int, center: bool = True, pad_mode: str = "reflect",
-                     backend: str | None = None):
+                     backend: str | None = None, precision: str | None = None):
     """Single-rate CQT with given (possibly trainable) kernels ``kr``, ``ki`` ``(n_bins, W)``
-    (:func:`nnaudio_fast.bases.cqt_kernels`): ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale."""
+    (:func:`nnaudio_fast.bases.cqt_kernels`): ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale.
+    ``backend``, ``precision``: see :mod:`nnaudio_fast.dispatch`, :mod:`nnaudio_fast.precision`."""
     if kr.shape != ki.shape or kr.dim() != 2:
         raise ValueError(f"kr {tuple(kr.shape)} and ki {tuple(ki.shape)} must both have shape (n_bins, width).")
+    _checks.precision(precision)
+    center = _checks.boolean("center", center)
     x, lead, (kr, ki), pad_mode = _prepare(waveform, (kr, ki), kr.shape[-1], hop_length, center, pad_mode)
-    re, im = dispatch.select("cqt_single", x.device, backend)(x, kr, ki, hop_length, center, pad_mode)
-    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
+    re, im = backend_op("cqt_single", x, backend)(x, kr, ki, hop_length, center, pad_mode, precision=precision)
+    return restore(re, lead), restore(im, lead)
 
 
 def nonzero_taps(kernel: torch.Tensor) -> tuple[int, int]:
@@ -68,7 +71,7 @@ def _multirate_padding(offsets: tuple, widths: tuple, levels: tuple) -> int:
 
 
 def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect", backend: str | None = None,
-                               offsets=None):
+                               offsets=None, precision: str | None = None):
     """Multirate CQT with given per-octave kernels ``(P_i, 2·n_i, W_i)`` (top octave first) and
     :class:`nnaudio_fast.bases.MultirateCQTPlan`: ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale.
 
@@ -77,6 +80,7 @@ def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect
     (:func:`nonzero_taps`) for speed.
     """
     offsets = plan.offsets if offsets is None else tuple(offsets)
+    _checks.precision(precision)
     if len(kernels) != len(plan.levels):
         raise ValueError(f"got {len(kernels)} octave kernels but the plan has {len(plan.levels)} octaves.")
     for i, (k, ph) in enumerate(zip(kernels, plan.n_phases)):
@@ -85,9 +89,9 @@ def cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode: str = "reflect
     x, lead, kernels, pad_mode = _prepare(waveform, kernels, 1, plan.hop_length, True, pad_mode)
     h = _halfband(x.dtype, x.device)
     pad = _multirate_padding(tuple(offsets), tuple(k.shape[-1] for k in kernels), tuple(plan.levels))
-    fn = dispatch.select("cqt_multirate", x.device, backend)
-    re, im = fn(x, kernels, offsets, plan.levels, plan.hop_length, pad, h, pad_mode)
-    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
+    fn = backend_op("cqt_multirate", x, backend)
+    re, im = fn(x, kernels, offsets, plan.levels, plan.hop_length, pad, h, pad_mode, precision=precision)
+    return restore(re, lead), restore(im, lead)
 
 
 def _fir_decimate(x: torch.Tensor, h: torch.Tensor, factor: int) -> torch.Tensor:
@@ -98,7 +102,8 @@ def _fir_decimate(x: torch.Tensor, h: torch.Tensor, factor: int) -> torch.Tensor
 
 
 def cqt_nnaudio_multirate_from_kernels(waveform, kernels, lowpass, hop_length: int, n_bins: int, early_filter=None,
-                                       early_factor: int = 1, pad_mode: str = "reflect", backend: str | None = None):
+                                       early_factor: int = 1, pad_mode: str = "reflect", backend: str | None = None,
+                                       precision: str | None = None):
     """nnAudio 0.3.4's multirate CQT / VQT (its ``CQT2010v2`` and ``VQT``): ``(re, im)`` ``(..., n_bins, T)``.
 
     ``kernels``: one ``(kr, ki)`` pair ``(n_filters, W_i)`` per octave, top octave first. The signal is first
@@ -111,8 +116,9 @@ def cqt_nnaudio_multirate_from_kernels(waveform, kernels, lowpass, hop_length: i
     :func:`nnaudio_fast.utils.create_cqt_kernels` and :func:`nnaudio_fast.utils.create_lowpass_filter`; this is
     not librosa's transform (:func:`cqt`).
     """
+    _checks.waveform_length(waveform, 1, True)
     x, lead = _flatten(waveform)
-    x = x.to(_checks.compute_dtype(waveform))
+    x = nonempty(x.to(_checks.compute_dtype(waveform)))
     lowpass = lowpass.to(x.dtype)
     hop = hop_length
     if early_factor > 1:
@@ -122,22 +128,14 @@ def cqt_nnaudio_multirate_from_kernels(waveform, kernels, lowpass, hop_length: i
         if i:
             x, hop = _fir_decimate(x, lowpass, 2), hop // 2
         octaves.insert(0, torch.stack(cqt_from_kernels(x, kr.to(x.dtype), ki.to(x.dtype), hop, True, pad_mode,
-                                                       backend), -1))
+                                                       backend, precision), -1))
     n_frames = min(o.shape[-2] for o in octaves)
     octaves = [o if o.shape[-2] == n_frames else
                torch.nn.functional.interpolate(o, size=(n_frames, 2), mode="bilinear", align_corners=False)
                for o in octaves]
     out = torch.cat(octaves, -3)[:, -n_bins:] * early_factor
     re, im = out[..., 0], out[..., 1]
-    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
-
-
-def _cqt_bins(fmin, fmax, n_bins, bins_per_octave):
-    bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
-    fmin = _checks.positive_float("fmin", fmin)
-    if fmax is not None:
-        return bases.cqt_n_bins(fmin, _checks.positive_float("fmax", fmax), bins_per_octave)
-    return _checks.positive_int("n_bins", n_bins)
+    return restore(re, lead), restore(im, lead)
 
 
 def cqt(
@@ -158,6 +156,7 @@ def cqt(
     gamma: float | None = 0.0,
     multirate: bool = True,
     backend: str | None = None,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """Constant-Q transform of ``(..., time)`` signals (variable-Q with ``gamma > 0``).
 
@@ -193,34 +192,38 @@ def cqt(
         (CQT) to 3e-5 (VQT) of the single-rate result and much faster; False: every bin at full rate (CQT1992v2).
     backend : str, optional
         See :mod:`nnaudio_fast.dispatch`.
+    precision : str, optional
+        How a fast backend computes float32 products (:mod:`nnaudio_fast.precision`; None follows
+        ``torch.get_float32_matmul_precision()``).
 
     Returns
     -------
     Tensor ``(..., n_bins, n_frames)`` (``'Magnitude'``) or ``(..., n_bins, n_frames, 2)``, ``n_frames = 1 + time //
     hop_length`` when centred.
     """
-    n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
-    sr = _checks.positive_float("sr", sr)
+    design = bases.CQTDesign.from_args(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window)
     hop_length = _checks.positive_int("hop_length", hop_length)
+    center = _checks.boolean("center", center)
+    multirate = _checks.boolean("multirate", multirate)
     _checks.choice("normalization_type", normalization_type, CQT_NORMALIZATIONS)
     _checks.choice("output_format", output_format, OUTPUT_FORMATS)
     dtype = _checks.compute_dtype(waveform)
-    design = (sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window)
-    lengths = _basis(bases.cqt_lengths, design, dtype, waveform.device)
+    lengths = _basis(bases.CQTDesign.lengths, (design,), dtype, waveform.device)
     if multirate:
         if not center:
             raise ValueError("center=False is only available for the single-rate transform; pass multirate=False.")
-        plan = bases.cqt_multirate_plan(*design, norm, hop_length)
-        kernels = _basis(_multirate_kernels_only, design + (norm, hop_length), dtype, waveform.device)
-        re, im = cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode, backend)
+        plan = bases.cqt_multirate_plan(*design.fields(), norm, hop_length)
+        kernels = _basis(multirate_kernels, (design, norm, hop_length), dtype, waveform.device)
+        re, im = cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode, backend, precision=precision)
     else:
-        kr, ki = _basis(bases.cqt_kernels, design + (norm,), dtype, waveform.device)
-        re, im = cqt_from_kernels(waveform, kr, ki, hop_length, center, pad_mode, backend)
+        kr, ki = _basis(bases.CQTDesign.kernels, (design, norm), dtype, waveform.device)
+        re, im = cqt_from_kernels(waveform, kr, ki, hop_length, center, pad_mode, backend, precision)
     return cqt_output(re, im, lengths, normalization_type, output_format)
 
 
-def _multirate_kernels_only(*args):
-    return bases.cqt_multirate_kernels(*args)[1]
+def multirate_kernels(design: bases.CQTDesign, norm, hop_length: int):
+    """The per-octave kernels of :func:`nnaudio_fast.bases.cqt_multirate_kernels` for ``design``."""
+    return bases.cqt_multirate_kernels(*design.fields(), norm, hop_length)[1]
 
 
 def vqt(
@@ -240,9 +243,10 @@ def vqt(
     normalization_type: str = "librosa",
     multirate: bool = True,
     backend: str | None = None,
+    precision: str | None = None,
 ) -> torch.Tensor:
     """Variable-Q transform: :func:`cqt` with bandwidth offset ``gamma`` (Hz; ``None``: librosa's ERB choice
     ``24.7·α/0.108``), so low bins get shorter filters ``λ_k = Q·sr / (f_k + γ/α)``. nnAudio's default
     ``gamma=0`` is the CQT. Matches ``librosa.vqt`` (about 1e-2, see :func:`cqt`)."""
     return cqt(waveform, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, True,
-               pad_mode, output_format, normalization_type, gamma, multirate, backend)
+               pad_mode, output_format, normalization_type, gamma, multirate, backend, precision)

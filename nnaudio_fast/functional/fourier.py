@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import _checks, bases, dispatch
-from ..reference import LOG_SCALES
-from ._common import OUTPUT_FORMATS, _basis, _cast, _defaults, _format, _op, _prepare
+from .. import _checks, bases
+from ..primitives import LOG_SCALES
+from .common import (OUTPUT_FORMATS, _basis, _cast, _prepare, backend_op, format_output, nonempty, restore,
+                     stft_defaults)
 
 
 def stft_from_kernels(
@@ -44,12 +45,14 @@ def stft_from_kernels(
         raise ValueError(
             f"wcos {tuple(wcos.shape)} and wsin {tuple(wsin.shape)} must both have shape (freq_bins, n_fft)."
         )
+    center = _checks.boolean("center", center)
     x, lead, (wcos, wsin, dft_window), pad_mode = _prepare(
         waveform, (wcos, wsin, dft_window), wcos.shape[-1], hop_length, center, pad_mode
     )
     _checks.precision(precision)
-    re, im = _op("stft", x.device, backend, precision)(x, wcos, wsin, hop_length, center, pad_mode, dft_window)
-    return re.reshape(lead + re.shape[1:]), im.reshape(lead + im.shape[1:])
+    re, im = backend_op("stft", x, backend)(x, wcos, wsin, hop_length, center, pad_mode, dft_window,
+                                            precision=precision)
+    return restore(re, lead), restore(im, lead)
 
 
 def spectrogram_from_kernels(
@@ -86,16 +89,17 @@ def spectrogram_from_kernels(
             f"fbank has shape {tuple(fbank.shape)} but the STFT has {wcos.shape[0]} frequency bins; "
             f"it must be (n_filters, {wcos.shape[0]})."
         )
+    center = _checks.boolean("center", center)
     x, lead, (wcos, wsin, fbank, dft_window), pad_mode = _prepare(
         waveform, (wcos, wsin, fbank, dft_window), wcos.shape[-1], hop_length, center, pad_mode
     )
     if log is None:
-        out = _op("spectrogram", x.device, backend, precision)(x, wcos, wsin, fbank, hop_length, center, pad_mode,
-                                                               power, dft_window)
+        out = backend_op("spectrogram", x, backend)(x, wcos, wsin, fbank, hop_length, center, pad_mode, power,
+                                                    dft_window, precision=precision)
     else:
-        out = _op("log_spectrogram", x.device, backend, precision)(x, wcos, wsin, fbank, hop_length, center,
-                                                                   pad_mode, power, log, amin, dft_window)
-    return out.reshape(lead + out.shape[1:])
+        out = backend_op("log_spectrogram", x, backend)(x, wcos, wsin, fbank, hop_length, center, pad_mode, power,
+                                                        log, amin, dft_window, precision=precision)
+    return restore(out, lead)
 
 
 def inverse_kernels(n_fft: int, freq_bins: int, dtype=torch.float64, device=None):
@@ -144,19 +148,23 @@ def istft_from_kernels(
     """
     dtype = _checks.compute_dtype(real, "spectrogram")
     _checks.positive_int("hop_length", hop_length)
+    center = _checks.boolean("center", center)
     if length is not None:
         _checks.positive_int("length", length)
-    if real.shape[-2] != icos.shape[0]:
+    if real.dim() < 2 or real.shape[-2] != icos.shape[0]:
         raise ValueError(
-            f"the spectrogram has {real.shape[-2]} frequency bins but the synthesis kernels expect {icos.shape[0]}."
+            f"the spectrogram has shape {tuple(real.shape)} (frequency bins on its second-to-last axis) but the "
+            f"synthesis kernels expect {icos.shape[0]} bins."
         )
+    if real.shape[-1] < 1:
+        raise ValueError(f"the spectrogram has shape {tuple(real.shape)}: no frames to invert.")
     lead = tuple(real.shape[:-2])
-    re = real.reshape((-1,) + tuple(real.shape[-2:])).to(dtype)
-    im = imag.reshape((-1,) + tuple(imag.shape[-2:])).to(dtype)
+    re = nonempty(real.reshape((-1,) + tuple(real.shape[-2:])).to(dtype))
+    im = nonempty(imag.reshape((-1,) + tuple(imag.shape[-2:])).to(dtype))
     icos, isin, window = (_cast(t, dtype, re.device) for t in (icos, isin, window))
-    fn = dispatch.select("istft", re.device, backend)
+    fn = backend_op("istft", re, backend)
     y = fn(re, im, icos, isin, window, hop_length, center, length, dft)
-    return y.reshape(lead + y.shape[-1:])
+    return restore(y, lead)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -220,8 +228,9 @@ def stft(
     even ``n_fft``, one fewer for odd ``n_fft`` when ``hop_length`` divides ``time``), else
     ``1 + (time − n_fft) // hop_length``.
     """
-    n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
+    n_fft, hop_length, win_length = stft_defaults(n_fft, hop_length, win_length)
     _checks.choice("output_format", output_format, OUTPUT_FORMATS)
+    _checks.boolean("center", center)
     dtype = _checks.compute_dtype(waveform)
     wcos, wsin = _basis(
         bases.fourier_kernels,
@@ -236,7 +245,7 @@ def stft(
                                         dft_window=win, precision=precision)
     re, im = stft_from_kernels(waveform, wcos, wsin, hop_length, center, pad_mode, backend, dft_window=win,
                                precision=precision)
-    return _format(re, im, output_format)
+    return format_output(re, im, output_format)
 
 
 def istft(
@@ -264,15 +273,15 @@ def istft(
     -------
     Tensor, shape ``(..., length)``.
     """
-    n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
-    re, im = _split_complex(spectrogram)
+    n_fft, hop_length, win_length = stft_defaults(n_fft, hop_length, win_length)
+    re, im = split_complex(spectrogram)
     dtype = _checks.compute_dtype(re, "spectrogram")
     icos, isin = inverse_kernels(n_fft, re.shape[-2], dtype, re.device)
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, re.device)
     return istft_from_kernels(re, im, icos, isin, win, hop_length, center, length, backend, dft=True)
 
 
-def _split_complex(spec: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def split_complex(spec: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(spec, torch.Tensor):
         raise ValueError(f"spectrogram must be a torch.Tensor, got {type(spec).__name__}.")
     if spec.is_complex():
@@ -288,7 +297,7 @@ def _split_complex(spec: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _filterbank_spectrogram(waveform, fbank_builder, fbank_args, n_fft, hop_length, win_length, window, center,
                             pad_mode, power, backend, precision=None):
-    n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
+    n_fft, hop_length, win_length = stft_defaults(n_fft, hop_length, win_length)
     dtype = _checks.compute_dtype(waveform)
     wcos, wsin = _basis(bases.fourier_kernels, (n_fft, win_length, None, window), dtype, waveform.device)
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, waveform.device)
@@ -358,6 +367,18 @@ def gammatonegram(
     )
 
 
+def db_arguments(ref, amin, top_db):
+    """Checked ``(ref, amin, top_db)`` of :func:`power_to_db` (``ref`` and ``amin`` may be tensors, as the
+    modules' buffers are): a finite ``ref``, a finite positive ``amin``, ``top_db`` None or finite ``>= 0``."""
+    if not isinstance(ref, torch.Tensor):
+        ref = _checks.finite_float("ref", ref, " (the dB reference; 1.0 by default)")
+    if not isinstance(amin, torch.Tensor):
+        amin = _checks.positive_float("amin", amin, " (the floor below which power is clipped, e.g. 1e-10)")
+    if top_db is not None:
+        top_db = _checks.non_negative_float("top_db", top_db, " (or None for no clipping)")
+    return ref, amin, top_db
+
+
 def power_to_db(spec: torch.Tensor, ref=1.0, amin=1e-10, top_db: float | None = 80.0) -> torch.Tensor:
     """``10·log10(max(S, amin) / max(amin, |ref|))``, clipped ``top_db`` below each example's maximum.
 
@@ -365,10 +386,7 @@ def power_to_db(spec: torch.Tensor, ref=1.0, amin=1e-10, top_db: float | None = 
     where ``librosa.power_to_db`` takes it over the whole array; the two agree for a single example.
     ``ref`` and ``amin`` may be numbers or 0-d/1-element tensors (the modules keep them as buffers).
     """
-    if not isinstance(amin, torch.Tensor):
-        amin = _checks.positive_float("amin", amin)
-    if top_db is not None and top_db < 0:
-        raise ValueError(f"top_db={top_db!r} must be non-negative (or None for no clipping).")
+    ref, amin, top_db = db_arguments(ref, amin, top_db)
     amin_t = torch.as_tensor(amin, dtype=spec.dtype, device=spec.device)
     ref_t = torch.as_tensor(ref, dtype=spec.dtype, device=spec.device).abs()
     db = 10.0 * torch.log10(torch.maximum(spec, amin_t)) - 10.0 * torch.log10(torch.maximum(amin_t, ref_t))
@@ -406,8 +424,10 @@ def mfcc(
     Equals ``librosa.feature.mfcc`` (``dct_type=2``, same ``norm`` and mel parameters) per example.
     """
     n_mfcc = _checks.positive_int("n_mfcc", n_mfcc)
+    n_mels = _checks.positive_int("n_mels", n_mels)
     if n_mfcc > n_mels:
-        raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}.")
+        raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}; lower n_mfcc or raise n_mels.")
+    ref, amin, top_db = db_arguments(ref, amin, top_db)
     mel = mel_spectrogram(waveform, sr, n_fft, win_length, n_mels, hop_length, window, center, pad_mode, power, htk,
                           fmin, fmax, mel_norm, backend, precision)
     db = power_to_db(mel, ref, amin, top_db)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import _checks, bases, cqt_operator, linear_solvers
-from ..reference import canonical_pad_mode
-from ._common import _basis
-from .constant_q import CQT_NORMALIZATIONS, _cqt_bins, _multirate_kernels_only, cqt_from_kernels, cqt_multirate_from_kernels
+from .. import _checks, bases, cqt_operator, geometry, linear_solvers
+from .common import _basis
+from .constant_q import CQT_NORMALIZATIONS, cqt_from_kernels, cqt_multirate_from_kernels, multirate_kernels
 
 
 ICQT_SOLVERS = ("pcg", "cgnr", "lsqr")
@@ -16,7 +15,7 @@ ICQT_SOLVERS = ("pcg", "cgnr", "lsqr")
 ICQT_PRECONDITIONER_FLOOR = 3e-2
 
 
-def _split_cqt(cqt, n_bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+def split_cqt(cqt, n_bins: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A complex ``(..., n_bins, T)`` tensor, or real/imaginary pairs ``(..., n_bins, T, 2)``, as ``(re, im)``."""
     if not isinstance(cqt, torch.Tensor):
         raise ValueError(f"cqt must be a torch.Tensor, got {type(cqt).__name__}.")
@@ -49,7 +48,7 @@ def icqt_length(n_frames: int, hop_length: int, center: bool, width: int, length
     if length is None:
         return max(lo, 1)
     length = _checks.positive_int("length", length)
-    frames = 1 + length // hop_length if center else 1 + (length - width) // hop_length
+    frames = geometry.n_frames(length, hop_length, width, center)  # CQT widths are even
     if frames != n_frames:
         raise ValueError(
             f"length={length} with hop_length={hop_length} (center={center}) gives {frames} CQT frames, but the "
@@ -74,8 +73,8 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
     length : int
         Samples to reconstruct (:func:`icqt_length`).
     symbol_args : tuple
-        ``(sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window, norm, normalization_type, hop_length)``
-        of :func:`nnaudio_fast.cqt_operator.frame_symbol`: the transform's design, for the preconditioner and the
+        ``(design, norm, normalization_type, hop_length)`` (a :class:`nnaudio_fast.bases.CQTDesign` first) of
+        :func:`nnaudio_fast.cqt_operator.frame_symbol`: the transform's design, for the preconditioner and the
         damping's scale.
     n_iter, tol, damping, solver
         See :func:`icqt`.
@@ -89,7 +88,7 @@ def icqt_from_transform(cqt, transform, scale: torch.Tensor, length: int, symbol
     _checks.choice("solver", solver, ICQT_SOLVERS)
     tol = _checks.non_negative_float("tol", tol, " (0 runs all n_iter iterations)")
     damping = _checks.non_negative_float("damping", damping, " (0 is plain least squares)")
-    re, im = _split_cqt(cqt, scale.shape[0])
+    re, im = split_cqt(cqt, scale.shape[0])
     dtype = torch.float64 if re.dtype == torch.float64 else torch.float32
     lead = tuple(re.shape[:-2])
     b = torch.stack((re.reshape((-1,) + re.shape[-2:]), im.reshape((-1,) + im.shape[-2:])), 1).to(dtype)
@@ -126,7 +125,8 @@ def _normal_equations(transform, scale, batch, length, symbol_args, dtype, devic
     op = cqt_operator.CQTOperator(transform, scale, batch, length, dtype, device)
     if solver == "cgnr" and damping == 0:
         return op, None, 0.0
-    width = bases.cqt_kernels(*symbol_args[:8])[0].shape[1]
+    design, norm = symbol_args[:2]
+    width = design.kernels(norm)[0].shape[1]
     n_fft = cqt_operator.next_fast_len(length + width)
     symbol = _basis(cqt_operator.frame_symbol, tuple(symbol_args) + (n_fft,), dtype, device)
     lam = float(damping) * float(symbol.max())
@@ -217,53 +217,53 @@ def icqt(
     Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise. Differentiable with respect
     to ``cqt``: the gradient is that of the least-squares solution, ``C (CᴴC + λ)⁻¹ x̄``, by one more solve.
     """
-    return _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
+    return icqt_with_width(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                  pad_mode, normalization_type, gamma, multirate, length, n_iter, tol, damping, solver, backend)
 
 
-def _icqt(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
+def icqt_with_width(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
           normalization_type, gamma, multirate, length, n_iter, tol, damping, solver, backend, kernel_width=None):
     """:func:`icqt`; ``kernel_width`` sets the single-rate kernels' width (it places the frames when
     ``center=False``), as :class:`~nnaudio_fast.CQT1992v2` sets it for nnAudio's layout."""
-    n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
-    re, _ = _split_cqt(cqt, n_bins)
+    design = bases.CQTDesign.from_args(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window)
+    re, _ = split_cqt(cqt, design.n_bins)
     transform, scale, width, symbol_args = _cqt_transform(
-        sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
-        normalization_type, gamma, multirate, backend, kernel_width, re.dtype, re.device)
+        design, hop_length, norm, center, pad_mode, normalization_type, multirate, backend, kernel_width, re.dtype,
+        re.device)
     length = icqt_length(re.shape[-1], hop_length, center, width, length)
     return icqt_from_transform(cqt, transform, scale, length, symbol_args, n_iter, tol, damping, solver)
 
 
-def _cqt_transform(sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
-                   normalization_type, gamma, multirate, backend, kernel_width, dtype, device):
+def _cqt_transform(design: bases.CQTDesign, hop_length, norm, center, pad_mode, normalization_type, multirate,
+                   backend, kernel_width, dtype, device):
     """The CQT these parameters define, as the inverses need it: ``(transform, scale, width, symbol_args)`` (see
     :func:`icqt_from_transform`; ``width`` places the frames when ``center=False``, 0 for the multirate one)."""
-    sr = _checks.positive_float("sr", sr)
     hop_length = _checks.positive_int("hop_length", hop_length)
+    center = _checks.boolean("center", center)
+    multirate = _checks.boolean("multirate", multirate)
     _checks.choice("normalization_type", normalization_type, CQT_NORMALIZATIONS)
-    pad_mode = canonical_pad_mode(pad_mode)
+    pad_mode = _checks.canonical_pad_mode(pad_mode)
     dtype = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
-    design = (sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, window)
-    lengths = _basis(bases.cqt_lengths, design, dtype, device)
+    lengths = _basis(bases.CQTDesign.lengths, (design,), dtype, device)
     scale = cqt_operator.normalization_scale(lengths, normalization_type)
     if multirate:
         if not center:
             raise ValueError("center=False is only available for the single-rate transform; pass multirate=False.")
-        plan = bases.cqt_multirate_plan(*design, norm, hop_length)
-        kernels = _basis(_multirate_kernels_only, design + (norm, hop_length), dtype, device)
+        plan = bases.cqt_multirate_plan(*design.fields(), norm, hop_length)
+        kernels = _basis(multirate_kernels, (design, norm, hop_length), dtype, device)
 
         def transform(x):
             return cqt_multirate_from_kernels(x, kernels, plan, pad_mode, backend)
 
         width = 0
     else:
-        kr, ki = _basis(bases.cqt_kernels, design + (norm, kernel_width), dtype, device)
+        kr, ki = _basis(bases.CQTDesign.kernels, (design, norm, kernel_width), dtype, device)
 
         def transform(x):
             return cqt_from_kernels(x, kr, ki, hop_length, center, pad_mode, backend)
 
         width = kr.shape[-1]
-    return transform, scale, width, design + (norm, normalization_type, hop_length)
+    return transform, scale, width, (design, norm, normalization_type, hop_length)
 
 
 def ivqt(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import _checks, bases
-from ._common import _basis, _cast, _safe_pow
+from .common import _basis, _cast, _safe_pow
 
 
 MEL_INVERSE_METHODS = ("nnls", "pinv")

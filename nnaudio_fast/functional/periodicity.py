@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import _checks, bases
-from ..reference import portable
-from ._common import _basis, _cast, _flatten, _safe_pow
+from .. import _checks, bases, geometry, primitives
+from .common import _basis, _cast, _flatten, _safe_pow, nonempty, restore
 
 
 _CFP_LOG_EPS = 1e-8  # log(relu(x) + eps) for an exponent of 0, as the reference code
@@ -31,17 +30,20 @@ def cfp_settings(fr=2, fs=16000, hop_length=320, window_size=2049, fc=80, tc=1 /
     window_size = _checks.positive_int("window_size", window_size)
     NumPerOct = _checks.positive_int("NumPerOct", NumPerOct)
     n_fft = int(fs / fr)
+    _checks.array_size((n_fft,), "DFT frames", f"fr={fr:g} with fs={fs:g} (DFT size N = int(fs / fr))",
+                       "raise fr")
     if window_size > n_fft:
         raise ValueError(
             f"window_size={window_size} exceeds the DFT size int(fs / fr) = {n_fft}; lower window_size or fr."
         )
     try:
         g = tuple(float(v) for v in g)
-    except TypeError:
+    except (TypeError, ValueError):
         raise ValueError(f"g={g!r} must be a sequence of exponents such as [0.24, 0.6, 1].") from None
-    if len(g) < 2 or any(not v >= 0 for v in g):
+    if len(g) < 2 or any(not 0 <= v < np.inf for v in g):
         raise ValueError(
-            f"g={list(g)!r} must hold at least two non-negative exponents (spectrum, cepstrum[, spectrum, ...]); "
+            f"g={list(g)!r} must hold at least two finite, non-negative exponents (spectrum, cepstrum[, spectrum, "
+            "...]); "
             "0 means a logarithm."
         )
     if not fc * 2.0 ** (2.0 / NumPerOct) < 1.0 / tc:
@@ -61,6 +63,9 @@ def cfp_settings(fr=2, fs=16000, hop_length=320, window_size=2049, fc=80, tc=1 /
             f"fc={fc} Hz is too low for fr={fr}: its period fs/fc = {fs / fc:g} samples must be below N/2 = "
             f"{n_fft // 2}; raise fc or lower fr."
         )
+    rows = int(np.ceil(NumPerOct * np.log2(1.0 / (tc * fc)))) + 1  # log-frequency bins, at most
+    _checks.array_size((rows, settings["HighFreqIdx"] + settings["HighQuefIdx"]), "log-frequency maps",
+                       f"NumPerOct={NumPerOct} with fr={fr:g}, fc={fc:g}, tc={tc:g}", "lower NumPerOct or raise fr")
     return settings
 
 
@@ -108,15 +113,15 @@ def cfp_from_bases(
     n, hop, size = settings["N"], settings["hop_length"], window.shape[-1]
     _checks.waveform_length(waveform, n, center=True)
     x, lead = _flatten(waveform)
-    x = x.to(dtype)
+    x = nonempty(x.to(dtype))
     window, freq_map, quef_map = (_cast(t, dtype, x.device) for t in (window, freq_map, quef_map))
     # Frames of N samples centred on t·hop (zero padding, as torch.stft(center=True, pad_mode='constant')); the
     # window covers samples [lpad, lpad + size) of each frame and the DFT magnitude ignores that circular shift,
     # so only those samples are framed and the DFT zero-pads them to N.
-    n_frames = 1 + (x.shape[-1] + 2 * (n // 2) - n) // hop
     lpad = (n - size) // 2
     xp = torch.nn.functional.pad(x, (n // 2 - lpad, n // 2))
-    if portable():  # a gather: no shape guard an exporter cannot prove
+    n_frames = geometry.n_frames(x.shape[-1], hop, n, True)
+    if primitives.portable():  # a gather of exactly n_frames: no slice whose bound an exporter would guard
         starts = torch.arange(n_frames, device=x.device) * hop
         frames = xp[:, starts[:, None] + torch.arange(size, device=x.device)]
     else:
@@ -143,7 +148,7 @@ def cfp_from_bases(
     tfrLF = torch.matmul(spec[..., :hf], freq_map.t()).transpose(-1, -2)
     tfrLQ = torch.matmul(ceps[..., :hq], quef_map.t()).transpose(-1, -2)
     out = (tfrLF * tfrLQ, tfrL0, tfrLF, tfrLQ)
-    return tuple(o.reshape(lead + o.shape[1:]) for o in out)
+    return tuple(restore(o, lead) for o in out)
 
 
 def cfp(
@@ -187,6 +192,7 @@ def cfp(
     equations: the DFT's bin frequencies, triangles that include their peak, a symmetric high-pass.
     """
     s = cfp_settings(fr, fs, hop_length, window_size, fc, tc, g, NumPerOct)
+    nnaudio_compat = _checks.boolean("nnaudio_compat", nnaudio_compat)
     dtype = _checks.compute_dtype(waveform)
     device = waveform.device
     window = _basis(bases.cfp_window, (s["window_size"],), dtype, device)

@@ -9,10 +9,9 @@ import warnings
 import numpy as np
 import torch
 
-from .. import _checks, bases, linear_solvers
-from ..reference import canonical_pad_mode, magnitude
-from ._common import _basis, _cast, _defaults
-from .constant_q import _cqt_bins
+from .. import _checks, bases, geometry, linear_solvers
+from ..primitives import magnitude
+from .common import _basis, _cast, stft_defaults
 from .fourier import inverse_kernels, istft_from_kernels, stft_from_kernels
 from .inverse_constant_q import _cqt_transform, _normal_equations, icqt_length
 
@@ -21,8 +20,7 @@ GRIFFIN_LIM_INITS = ("random", None)
 
 
 def _check_momentum_and_init(momentum, init) -> None:
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not momentum >= 0:
-        raise ValueError(f"momentum={momentum!r} must be a number >= 0 (0 is the original Griffin-Lim; 0.99 is fast).")
+    momentum = _checks.non_negative_float("momentum", momentum, " (0 is the original Griffin-Lim; 0.99 is fast)")
     if momentum > 1:
         warnings.warn(f"Griffin-Lim with momentum={momentum} > 1 can be unstable.", stacklevel=3)
     _checks.choice("init", init, GRIFFIN_LIM_INITS)
@@ -61,7 +59,7 @@ def _griffin_lim_frames(n_frames: int, n_fft: int, hop_length: int, center: bool
     """``length`` must give back ``n_frames`` frames, or the iterations cannot compare spectrograms."""
     if length is None:
         return
-    frames = 1 + length // hop_length if center else 1 + (length - n_fft) // hop_length
+    frames = geometry.n_frames(length, hop_length, n_fft, center)
     if frames != n_frames:
         lo = hop_length * (n_frames - 1) + (0 if center else n_fft)
         raise ValueError(
@@ -110,8 +108,9 @@ def griffin_lim_from_kernels(
     dtype = _checks.compute_dtype(spectrogram, "spectrogram")
     n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
     _checks.positive_int("hop_length", hop_length)
+    center = _checks.boolean("center", center)
     _check_momentum_and_init(momentum, init)
-    pad_mode = canonical_pad_mode(pad_mode)
+    pad_mode = _checks.canonical_pad_mode(pad_mode)
     n_fft = wcos.shape[-1]
     if spectrogram.dim() < 2 or spectrogram.shape[-2] != wcos.shape[0]:
         raise ValueError(_freq_axis_message(tuple(spectrogram.shape), n_fft, wcos.shape[0]))
@@ -208,7 +207,7 @@ def griffin_lim(
         if n_bins < 2:
             raise ValueError(f"spectrogram has {n_bins} frequency bin(s); pass n_fft explicitly.")
         n_fft = 2 * (n_bins - 1)
-    n_fft, hop_length, win_length = _defaults(n_fft, hop_length, win_length)
+    n_fft, hop_length, win_length = stft_defaults(n_fft, hop_length, win_length)
     if n_bins != n_fft // 2 + 1:
         raise ValueError(_freq_axis_message(tuple(spectrogram.shape), n_fft, n_fft // 2 + 1))
     power = _checks.positive_float("power", power)
@@ -296,7 +295,8 @@ def griffin_lim_cqt(
         raise ValueError(f"magnitude must be a real tensor (..., n_bins, n_frames), got {what}; a complex CQT keeps "
                          "its phase: invert it with icqt.")
     dtype = _checks.compute_dtype(magnitude, "magnitude")
-    n_bins = _cqt_bins(fmin, fmax, n_bins, bins_per_octave)
+    design = bases.CQTDesign.from_args(sr, fmin, fmax, n_bins, bins_per_octave, filter_scale, gamma, window)
+    n_bins = design.n_bins
     if magnitude.shape[-2] != n_bins:
         raise ValueError(f"magnitude has shape {tuple(magnitude.shape)}: {magnitude.shape[-2]} bins on its "
                          f"second-to-last axis, but the CQT has n_bins={n_bins}; pass the n_bins (or fmin, fmax, "
@@ -311,8 +311,7 @@ def griffin_lim_cqt(
     if not bool((S >= 0).all()):
         raise ValueError("magnitude has negative or NaN values; pass the CQT magnitude (power=1) or power (power=2).")
     transform, scale, width, symbol_args = _cqt_transform(
-        sr, hop_length, fmin, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode,
-        normalization_type, gamma, multirate, backend, None, dtype, S.device)
+        design, hop_length, norm, center, pad_mode, normalization_type, multirate, backend, None, dtype, S.device)
     length = icqt_length(S.shape[-1], symbol_args[-1], center, width, length)
     lead, shape = tuple(magnitude.shape[:-2]), (S.shape[0], length)
     if S.shape[0] == 0:
