@@ -216,6 +216,11 @@ def icqt(
     -------
     Tensor ``(..., length)``: float64 for float64/complex128 input, float32 otherwise. Differentiable with respect
     to ``cqt``: the gradient is that of the least-squares solution, ``C (CᴴC + λ)⁻¹ x̄``, by one more solve.
+    Where the inverse is underdetermined (fewer independent coefficients than samples, e.g. a large hop; ``CᴴC``
+    singular) and ``damping=0``, that is the gradient of the minimum-norm solution ``(C⁺)ᵀx̄`` for cotangents
+    ``x̄`` in the range of ``Cᴴ`` only; a part of ``x̄`` in the null space of ``C`` makes the backward system
+    inconsistent and its result is not meaningful (tests/constant_q/test_icqt.py documents both; use
+    ``damping > 0`` for a well-defined gradient there).
     """
     return icqt_with_width(cqt, sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center,
                  pad_mode, normalization_type, gamma, multirate, length, n_iter, tol, damping, solver, backend)
