@@ -155,8 +155,20 @@ def test_layer_matches_functional_power_and_shapes(rng):
     # leading dimensions are kept by the functional; float32 in -> float32 out, close to float64
     lead = AF.griffin_lim(S.reshape(1, 3, *S.shape[1:]), n_iter=10, init=None, hop_length=64)
     assert lead.shape == (1,) + ref.shape and rel_err(lead[0], ref) <= 1e-12
+    # float32 in -> float32 out, as close to float64 as float32 rounding allows, which is the problem's conditioning:
+    # from a zero-phase start the phase of STFT coefficients near zero is ill-determined, and for some draws one
+    # example moves by ~3e-3 between two float32 roundings of S (by ~1e-3 in float64 from S rounded to float32
+    # alone), though ~3e-5 is typical. So each example is held to 10 times its own spread over two other float32
+    # roundings of S (one ulp here and there), another realisation of the same rounding: the float64 result's
+    # distance was at most 4.2 times that spread over 420 examples (140 seeds), 0.4 the median. The floor, 1e-4,
+    # is ~10x the rounding of 10 iterations of well-conditioned float32 FFTs (10·2·log2(256)·6e-8 ≈ 1e-5).
     y32 = layer(S.float())
-    assert y32.dtype == torch.float32 and rel_err(y32, ref) <= 1e-3
+    assert y32.dtype == torch.float32
+    eps = float(torch.finfo(torch.float32).eps)
+    others = [layer((S * (1 + eps * noise(rng, *S.shape))).float()) for _ in range(2)]
+    for i in range(S.shape[0]):
+        spread = max(rel_err(o[i], y32[i]) for o in others)
+        assert rel_err(y32[i], ref[i]) <= max(10 * spread, 1e-4), i
     # random init by default, reproducible with a seed, from an nnAudio-style (batch, 1-less) call
     rand = nf.Griffin_Lim(n_fft, n_iter=3)
     assert torch.equal(rand(S, generator=3), rand(S, generator=3))
