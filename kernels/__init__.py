@@ -121,15 +121,16 @@ def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window
 
 
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
-                *, precision=None, engine=None):
-    """``fbank @ |STFT(x)|^power`` ``(B, M, T)`` (``fbank=None``: ``|STFT(x)|^power``), fused in one kernel."""
+                *, precision=None, support=None, engine=None):
+    """``fbank @ |STFT(x)|^power`` ``(B, M, T)`` (``fbank=None``: ``|STFT(x)|^power``), fused in one kernel
+    (``support`` is not used: the kernel's filterbank product is dense)."""
     _check(x, wcos, wsin, fbank)
     return _ops().fourier_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, float(power), 0.0, 1.0,
                                       resolve_precision(precision), resolve_engine(engine, wcos, wsin))
 
 
 def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log: str,
-                    amin: float, dft_window=None, *, precision=None, engine=None):
+                    amin: float, dft_window=None, *, precision=None, support=None, engine=None):
     """``c·ln max(spectrogram, amin)`` (see :func:`nnaudio_fast.reference.log_spectrogram`). Without gradients the
     log is fused in the kernel's epilogue; with gradients it is a torch op on the (small) filterbank output, which
     autograd needs anyway."""
@@ -147,7 +148,7 @@ def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mod
 # ----------------------------------------------------------------------------------------------------------------
 # constant-Q
 # ----------------------------------------------------------------------------------------------------------------
-def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, precision=None):
+def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, precision=None, support=None):
     """Single-rate CQT ``(re, im)`` ``(B, n_bins, T)`` (see :func:`nnaudio_fast.reference.cqt_single`): the STFT
     product with CQT kernels, so the fused Fourier forward/backward kernels compute it (direct engine: a CQT basis
     is never a plain DFT)."""

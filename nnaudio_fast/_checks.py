@@ -10,6 +10,8 @@ gigabytes.
 
 from __future__ import annotations
 
+import functools
+
 import math
 import numbers
 
@@ -172,3 +174,33 @@ def module_input(x: torch.Tensor, name: str = "x") -> torch.Tensor:
         f"{name} has shape {tuple(x.shape)}; layers take (time,), (batch, time) or (batch, 1, time). "
         "For other leading dimensions use nnaudio_fast.functional, which accepts (..., time)."
     )
+
+
+def support(value, rows: int, columns: int, what: str = "fbank"):
+    """A checked ``support`` certificate (``None`` or ``rows`` pairs ``0 <= lo <= hi <= columns``) as a tuple of
+    int pairs (hashable, so backends can cache what they derive from it)."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):  # the layers pass the same tuple every call: checked once
+        try:
+            return _support_checked(value, rows, columns, what)
+        except TypeError:  # unhashable items
+            pass
+    return _support_pairs(value, rows, columns, what)
+
+
+@functools.lru_cache(maxsize=64)
+def _support_checked(value: tuple, rows: int, columns: int, what: str):
+    return _support_pairs(value, rows, columns, what)
+
+
+def _support_pairs(value, rows: int, columns: int, what: str):
+    try:
+        pairs = tuple((int(lo), int(hi)) for lo, hi in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"support must be a sequence of (lo, hi) integer pairs, one per row of {what}, "
+                        f"got {type(value).__name__}.") from None
+    if len(pairs) != rows or any(not 0 <= lo <= hi <= columns for lo, hi in pairs):
+        raise ValueError(f"support has {len(pairs)} pairs; it needs {rows} (one per row of {what}), each "
+                         f"0 <= lo <= hi <= {columns}; compute it with nnaudio_fast.bases.row_support({what}).")
+    return pairs

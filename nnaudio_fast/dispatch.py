@@ -60,16 +60,21 @@ OPS: dict[str, Op] = {
     op.name: op
     for op in (
         Op("stft", _FOURIER + _FRAMING + ("dft_window", "precision")),
-        Op("spectrogram", _FOURIER + ("fbank",) + _FRAMING + ("power", "dft_window", "precision")),
-        Op("log_spectrogram", _FOURIER + ("fbank",) + _FRAMING + ("power", "log", "amin", "dft_window", "precision")),
+        Op("spectrogram", _FOURIER + ("fbank",) + _FRAMING + ("power", "dft_window", "precision", "support")),
+        Op("log_spectrogram", _FOURIER + ("fbank",) + _FRAMING + ("power", "log", "amin", "dft_window", "precision",
+                                                                   "support")),
         Op("istft", ("re", "im", "icos", "isin", "window", "hop_length", "center", "length", "dft")),
-        Op("cqt_single", ("x", "kr", "ki") + _FRAMING + ("precision",)),
+        Op("cqt_single", ("x", "kr", "ki") + _FRAMING + ("precision", "support")),
         Op("pyramid", ("x", "h", "n_levels", "precision")),
         Op("pyramid_adjoint", ("grads", "h", "length", "precision")),
         Op("cqt_multirate", ("x", "kernels", "offsets", "levels", "hop_length", "pad_amount", "h", "pad_mode",
                              "precision", "pyramid"), parts=("pyramid",)),
     )
 }
+#: Keyword-only parameters of the contract, None by default. ``precision``: see nnaudio_fast.precision.
+#: ``support``: ``support[r] = (lo, hi)``, the caller's certificate that row ``r`` of the filterbank / CQT kernels
+#: is zero outside columns (taps) ``[lo, hi)``, so a backend may skip the rest; passed for fixed bases only.
+KEYWORD_ONLY = ("precision", "support")
 #: Every operation marked here takes ``precision=`` (keyword-only) on every backend (see nnaudio_fast.precision).
 PRECISION_OPS = tuple(name for name, op in OPS.items() if "precision" in op.params)
 

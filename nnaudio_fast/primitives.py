@@ -92,8 +92,8 @@ def magnitude(re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
     """``|X|`` with a finite (zero) gradient at ``X = 0``. Twice differentiable away from 0. Under
     ``torch.jit.trace`` plain ``sqrt(re² + im²)`` (the legacy ONNX exporter cannot export autograd Functions; its
     gradient is NaN where ``X = 0``)."""
-    if torch.jit.is_tracing():
-        return torch.sqrt(re * re + im * im)
+    if torch.jit.is_tracing() or not (torch.is_grad_enabled() and (re.requires_grad or im.requires_grad)):
+        return torch.sqrt(re * re + im * im)  # no gradient needed: no autograd Function either
     return _Magnitude.apply(re, im)
 
 

@@ -12,6 +12,7 @@ functional API share one copy per parameter set. Callers cast (``torch.as_tensor
 
 from __future__ import annotations
 
+from .common import row_support
 from .constant_q import (CQTDesign, cqt_frequencies, cqt_kernels, cqt_lengths, cqt_n_bins, cqt_relative_bandwidth,
                          window_bandwidth)
 from .filterbanks import (cfp_center_frequencies, cfp_filterbanks, cfp_window, dct_matrix, gammatone_center_frequencies,
@@ -22,6 +23,7 @@ from .multirate import (HALFBAND_ATTENUATION_DB, HALFBAND_TRANSITION, PASSBAND, 
                         halfband_response, multirate_padding)
 
 __all__ = [
+    "row_support",
     "get_window",
     "fourier_kernels",
     "fourier_bin_frequencies",

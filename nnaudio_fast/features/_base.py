@@ -12,6 +12,8 @@ tensors stay out of what pickles.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from torch import nn
@@ -76,6 +78,7 @@ class BasisModule(nn.Module):
         self._facts_key: tuple | None = None
         self._facts_value: dict = {}
         self._cache: dict = {}  # derived tensors (exact bases on a device, ...); never pickled
+        self._generation = 0  # counts refresh_bases calls (see plan)
 
     # -- bases ------------------------------------------------------------------------------------------------
     def _add_basis(self, name: str, value, trainable: bool, persistent: bool = True) -> None:
@@ -128,6 +131,33 @@ class BasisModule(nn.Module):
             return False
         return torch.equal(stored.detach(), exact.to(torch.float32).to(device=stored.device, dtype=stored.dtype))
 
+    # -- plans ------------------------------------------------------------------------------------------------
+    def plan(self, key, x: torch.Tensor, children: tuple, make):
+        """``make(dtype)``: a callable computing this layer's transform of ``x``'s kind (a
+        :class:`nnaudio_fast.functional.common.BoundOp`), kept in the derived cache while the bases of this layer
+        and of ``children`` (layers whose bases it reads), the dtype, device and requested backend stay the same.
+        Made afresh each call when a basis is trainable (its values change every step; a float64 call derives its
+        basis from them) and while tracing (the tracer sees the whole call). Read on every call: plain attribute
+        reads and one dictionary look-up."""
+        dtype = _checks.compute_dtype(x)
+        if tracing():
+            return make(dtype)
+        state = []
+        for layer in (self,) + tuple(children):
+            own = layer._bases_key()
+            if None in own:  # a trainable basis
+                return make(dtype)
+            if own != layer._facts_key:
+                layer.refresh_bases()
+            state.append((own, layer._generation))
+        full = (key, dtype, x.device, os.environ.get(dispatch.ENV_VAR, ""), tuple(state))
+        found = self._cache.get(full)
+        if found is None:
+            if len(self._cache) > 32:  # children's bases changed many times: forget the old plans
+                self._cache.clear()
+            found = self._cache[full] = make(dtype)
+        return found
+
     # -- facts ------------------------------------------------------------------------------------------------
     def _fixed_bases(self) -> list[str]:
         return [n for n in self._exact if not getattr(self, n).requires_grad]
@@ -168,6 +198,7 @@ class BasisModule(nn.Module):
         self._cache = {}
         self._facts_value = self._compute_facts()
         self._facts_key = self._bases_key()
+        self._generation = getattr(self, "_generation", 0) + 1  # plans of layers that read these bases are stale
 
     # -- module hooks ---------------------------------------------------------------------------------------------
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import _checks, functional
+from .. import _checks, bases, functional
 from ._base import BasisModule
 from .stft import STFT
 
@@ -29,12 +29,32 @@ class FilterbankSpectrogram(BasisModule):
     def forward(self, x):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_filters, frames)``."""
         x = _checks.module_input(x)
-        dtype = _checks.compute_dtype(x)
+        return self._spectrogram(x)
+
+    def _spectrogram(self, x, log=None, amin=1e-10):
+        """``x`` ``(B, time)`` → the filterbank spectrogram (``log``: see
+        :func:`nnaudio_fast.functional.spectrogram_from_kernels`), by a plan kept while nothing it depends on
+        changes (see :meth:`BasisModule.plan`)."""
+        key = ("spectrogram", log, amin)
+        plan = self.plan(key, x, (self.stft,), lambda dtype: self._make_plan(x, dtype, log, amin))
+        return plan(x)
+
+    def _make_plan(self, x, dtype, log, amin):
         wcos, wsin, window = self.stft.fourier_kernels(dtype)
-        return functional.spectrogram_from_kernels(
-            x, wcos, wsin, self._basis(self.FBANK, dtype), self.stride, self.center, self.pad_mode, self.power,
-            self.backend, dft_window=window, precision=self.precision,
+        return functional.spectrogram_plan(
+            wcos, wsin, self._basis(self.FBANK, dtype), self.stride, self.center, self.pad_mode, self.power,
+            self.backend, window, log, amin, self.precision, self._facts().get("support"), like=x,
         )
+
+    def _compute_facts(self) -> dict:
+        """Also the filterbank's ``support`` (the columns each fixed filter may be non-zero in, stored and exact
+        values together), so the CPU backend multiplies only those; none for a trainable filterbank."""
+        facts = super()._compute_facts()
+        stored = getattr(self, self.FBANK)
+        if not stored.requires_grad and stored.device.type != "meta":
+            exact = (self._exact[self.FBANK],) if facts["pristine"].get(self.FBANK) else ()
+            facts["support"] = bases.row_support(stored, *exact)
+        return facts
 
     def extra_repr(self) -> str:
         return f"{self.FBANK}={tuple(getattr(self, self.FBANK).shape)}, power={self.power}"

@@ -15,11 +15,10 @@ with ``pad_mode='reflect'`` (padding repeats like ``numpy.pad``); no clear error
 
 Checkpoints. Keys and shapes are nnAudio's (``lenghts`` included), so an nnAudio ``state_dict`` loads with
 ``strict=True``. Loaded kernels are used as given (trained or not); time-domain kernels of another width are
-zero-padded (or cropped where zero) about their centre. Loaded ``lenghts`` (the per-bin normalisation
-lengths of ``normalization_type='librosa'``) are used as given, so a checkpoint reproduces the model it came
-from: an nnAudio ``CQT1992v2`` state_dict gives nnAudio's output within 1e-6. Loading keeps our own
-``lowpass_filter`` / ``early_downsample_filter`` (nnAudio's 256-tap firwin2 filters are not used here; these
-buffers hold our half-band filter, centred, for the record), so the multirate layers loaded from nnAudio
+zero-padded (or cropped where zero) about their centre. Loaded ``lenghts`` (``normalization_type='librosa'``'s
+per-bin lengths) are used as given, so a checkpoint reproduces its model: an nnAudio ``CQT1992v2`` state_dict
+gives nnAudio's output within 1e-6. Loading keeps our ``lowpass_filter`` / ``early_downsample_filter`` (our
+half-band filter, for the record; nnAudio's firwin2 filters are unused), so multirate layers loaded from nnAudio
 compute our pyramid with nnAudio's top-octave kernels, not nnAudio's own multirate output.
 """
 
@@ -176,13 +175,11 @@ class CQT1992v2(_CQTLayer):
     pad_mode : {'reflect', 'constant', 'replicate', 'circular'}
         Default ``'reflect'`` (librosa uses ``'constant'``).
     trainable : bool
-        Make the kernels parameters.
+        Make the kernels parameters (fixed kernels: the CPU backend multiplies only their non-zero taps).
     output_format : {'Magnitude', 'Complex', 'Phase'}
         ``'Complex'`` and ``'Phase'`` (cos, sin) have a trailing axis of 2. Default ``'Magnitude'``.
-    verbose : bool
-        Accepted for compatibility; nothing is printed.
-    backend : str, optional
-        See :mod:`nnaudio_fast.dispatch`.
+    verbose, backend
+        Accepted for compatibility (nothing is printed); :mod:`nnaudio_fast.dispatch`.
     nnaudio_compat : bool
         False (default): librosa's wavelets. True: nnAudio 0.3.4's kernels (integer lengths ``ceil(Q·sr/f)``,
         :func:`nnaudio_fast.utils.create_cqt_kernels`) and its ``lenghts``, so a fresh layer gives nnAudio's output.
@@ -222,9 +219,17 @@ class CQT1992v2(_CQTLayer):
         return self._basis("cqt_kernels_real", dtype)[:, 0], self._basis("cqt_kernels_imag", dtype)[:, 0]
 
     def _transform(self, x, kernels):
-        kr, ki = kernels
-        return functional.cqt_from_kernels(x, kr, ki, self.hop_length, self.center, self.pad_mode, self.backend,
-                                           self.precision)
+        return functional.cqt_from_kernels(x, *kernels, self.hop_length, self.center, self.pad_mode, self.backend,
+                                           self.precision, self._facts().get("support"))
+
+    def _compute_facts(self) -> dict:
+        """Also the taps fixed kernels may be non-zero in (stored and exact values), for the CPU backend."""
+        facts, names = super()._compute_facts(), ("cqt_kernels_real", "cqt_kernels_imag")
+        stored = [getattr(self, n) for n in names]
+        if not any(t.requires_grad or t.is_meta for t in stored):
+            exact = [self._exact[n][:, 0] for n in names if facts["pristine"].get(n)]
+            facts["support"] = bases.row_support(*(t[:, 0] for t in stored), *exact)
+        return facts
 
 
 class CQT(CQT1992v2):
@@ -442,10 +447,9 @@ class _MultirateLayer(_CQTLayer):
                                                      offsets=offsets, precision=self.precision)
 
     def _trimmed(self, kernels):
-        """The octave kernels without their all-zero leading/trailing taps (stored widths are nnAudio's powers of
-        two), and their offsets. The taps in use are a fact decided in eager mode from the kernels themselves and
-        cached until a basis changes; trainable kernels keep every tap (each gets a gradient), and under tracing
-        kernels whose taps were not decided yet are used whole."""
+        """The octave kernels without their all-zero end taps (stored widths are nnAudio's powers of two) and
+        their offsets: a fact decided in eager mode and cached until a basis changes; trainable kernels keep every
+        tap, and under tracing kernels whose taps were not decided yet are used whole."""
         if any(k.requires_grad for k in kernels):
             return kernels, self._layout
         key = ("taps", str(kernels[0].dtype))

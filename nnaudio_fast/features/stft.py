@@ -79,6 +79,12 @@ class STFT(BasisModule):
         For ``freq_scale != 'no'``.
     trainable : bool
         Make ``wsin``/``wcos`` parameters.
+    trainable_window : bool
+        Make the window (``window_mask``) a parameter instead, with the DFT fixed: the kernels are the DFT times
+        the current window, so the CPU backend keeps its FFT (and computes the window's gradient through it) while
+        the reference backend multiplies the same kernels; training costs about what ``torch.stft`` with a
+        trainable window does. Exclusive with ``trainable``. ``wsin``/``wcos`` in the state_dict keep the kernels
+        of the initial window.
     output_format : {'Complex', 'Magnitude', 'Phase'}
         ``'Complex'``: ``(batch, freq_bins, time, 2)``; otherwise ``(batch, freq_bins, time)``.
     verbose : bool
@@ -111,6 +117,7 @@ class STFT(BasisModule):
         verbose=True,
         backend=None,
         precision=None,
+        trainable_window=False,
     ):
         super().__init__(backend, precision)
         n_fft, hop_length, win_length = common.stft_defaults(n_fft, hop_length, win_length)
@@ -121,6 +128,10 @@ class STFT(BasisModule):
         self.output_format = _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
         self.freq_bins = n_fft // 2 + 1 if freq_bins is None else _checks.positive_int("freq_bins", freq_bins)
         self.trainable = _checks.boolean("trainable", trainable)
+        self.trainable_window = _checks.boolean("trainable_window", trainable_window)
+        if self.trainable and self.trainable_window:
+            raise ValueError("trainable=True (free kernels) and trainable_window=True (a trainable window on a fixed "
+                             "DFT) exclude each other; choose one.")
         self.iSTFT = _checks.boolean("iSTFT", iSTFT)
         sr = _checks.positive_float("sr", sr)
         bases.fourier.check_kernel_size(n_fft, self.freq_bins)
@@ -138,11 +149,22 @@ class STFT(BasisModule):
             self._add_basis("kernel_cos_inv", icos[:, None, :, None], trainable=False)
         self._add_basis("wsin", wsin[:, None, :], self.trainable)
         self._add_basis("wcos", wcos[:, None, :], self.trainable)
-        self._add_basis("window_mask", bases.get_window(window, win_length, n_fft)[None, :, None], trainable=False)
+        self._add_basis("window_mask", bases.get_window(window, win_length, n_fft)[None, :, None],
+                        trainable=self.trainable_window)
+        if self.trainable_window:  # the unwindowed kernels (derived, not in the state_dict)
+            dcos, dsin = bases.fourier_kernels(n_fft, n_fft, self.freq_bins, np.ones(n_fft), freq_scale, fmin, fmax,
+                                               sr)
+            self._add_basis("dft_cos", dcos, trainable=False, persistent=False)
+            self._add_basis("dft_sin", dsin, trainable=False, persistent=False)
 
     def fourier_kernels(self, dtype):
         """``(wcos, wsin, dft_window)`` in ``dtype``; ``dft_window`` certifies untouched plain-DFT kernels (it lets
-        a backend use an FFT) and is None otherwise."""
+        a backend use an FFT) and is None otherwise. With ``trainable_window`` the kernels are the DFT times the
+        current window, which they certify."""
+        if self.trainable_window:
+            window = self._basis("window_mask", dtype).reshape(-1)
+            wcos, wsin = self._basis("dft_cos", dtype) * window, self._basis("dft_sin", dtype) * window
+            return wcos, wsin, window if self._plain_dft else None
         wcos = self._basis("wcos", dtype).reshape(self.freq_bins, self.n_fft)
         wsin = self._basis("wsin", dtype).reshape(self.freq_bins, self.n_fft)
         window = None
@@ -155,13 +177,17 @@ class STFT(BasisModule):
         output_format = output_format or self.output_format
         _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
         x = _checks.module_input(x)
+        if output_format == "Magnitude":  # the fused |X| epilogue, by a plan kept while the kernels stay the same
+            return self.plan("magnitude", x, (), lambda dtype: self._magnitude_plan(x, dtype))(x)
         wcos, wsin, window = self.fourier_kernels(_checks.compute_dtype(x))
-        if output_format == "Magnitude":  # the fused |X| epilogue
-            return functional.spectrogram_from_kernels(x, wcos, wsin, None, self.stride, self.center, self.pad_mode,
-                                                       1.0, self.backend, dft_window=window, precision=self.precision)
         re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend,
                                               dft_window=window, precision=self.precision)
         return common.format_output(re, im, output_format)
+
+    def _magnitude_plan(self, x, dtype):
+        wcos, wsin, window = self.fourier_kernels(dtype)
+        return functional.spectrogram_plan(wcos, wsin, None, self.stride, self.center, self.pad_mode, 1.0,
+                                           self.backend, window, None, 1e-10, self.precision, None, like=x)
 
     def inverse(self, X, onesided=None, length=None, refresh_win=True):
         """Inverse STFT of ``X`` ``(batch, freq_bins, time, 2)`` (or complex ``(batch, freq_bins, time)``).

@@ -35,6 +35,7 @@ from .fourier import (
     mfcc,
     power_to_db,
     spectrogram_from_kernels,
+    spectrogram_plan,
     stft,
     stft_from_kernels,
 )
@@ -45,7 +46,7 @@ from .phase_retrieval import GRIFFIN_LIM_INITS, griffin_lim, griffin_lim_cqt, gr
 
 __all__ = [
     "stft", "istft", "mel_spectrogram", "mfcc", "gammatonegram", "power_to_db",
-    "stft_from_kernels", "spectrogram_from_kernels", "istft_from_kernels", "inverse_kernels", "OUTPUT_FORMATS",
+    "stft_from_kernels", "spectrogram_from_kernels", "spectrogram_plan", "istft_from_kernels", "inverse_kernels", "OUTPUT_FORMATS",
     "cqt", "vqt", "cqt_from_kernels", "cqt_multirate_from_kernels", "cqt_nnaudio_multirate_from_kernels",
     "cqt_output", "CQT_NORMALIZATIONS",
     "icqt", "ivqt", "icqt_from_transform", "icqt_length", "ICQT_SOLVERS",

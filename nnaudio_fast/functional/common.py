@@ -7,7 +7,7 @@ import functools
 
 import torch
 
-from .. import _checks, dispatch
+from .. import _checks, bases, dispatch
 from ..primitives import magnitude, phase
 
 OUTPUT_FORMATS = ("Complex", "Magnitude", "Phase")
@@ -44,6 +44,22 @@ def _basis(builder, args: tuple, dtype: torch.dtype, device: torch.device):
     return _tensor_cache(builder, args, dtype, torch.device(device))
 
 
+@functools.lru_cache(maxsize=128)
+def _support_cache(builder, args):
+    out = builder(*args)
+    return bases.row_support(*(out if isinstance(out, tuple) else (out,)))
+
+
+def basis_support(builder, args: tuple) -> tuple[tuple[int, int], ...]:
+    """:func:`nnaudio_fast.bases.row_support` of ``builder(*args)`` (the union over a tuple of matrices), cached
+    like :func:`_basis`: the ``support`` certificate of a basis the functional API builds itself."""
+    try:
+        hash(args)
+    except TypeError:
+        return _support_cache.__wrapped__(builder, args)
+    return _support_cache(builder, args)
+
+
 def stft_defaults(n_fft, hop_length, win_length, hop_divisor_of="win_length"):
     """Checked ``(n_fft, hop_length, win_length)``; ``hop_length=None`` is ``win_length // 4`` (or ``n_fft // 4``
     with ``hop_divisor_of='n_fft'``, Griffin_Lim's default)."""
@@ -68,6 +84,26 @@ def backend_op(name: str, x: torch.Tensor, backend: str | None):
     ``backend``, see :mod:`nnaudio_fast.dispatch`). Operations in :data:`nnaudio_fast.dispatch.PRECISION_OPS` take
     ``precision=`` on every backend."""
     return dispatch.select(name, x.device, backend, x.dtype)
+
+
+class BoundOp:
+    """A backend operation with its checked constant arguments bound (see
+    :func:`nnaudio_fast.functional.spectrogram_plan`): ``plan(x)`` runs it on a flat ``(B, time)`` waveform after the
+    waveform's own checks (dtype, length; an empty batch gives an empty output)."""
+
+    __slots__ = ("fn", "args", "kwargs", "n_fft", "center", "dtype")
+
+    def __init__(self, fn, args: tuple, kwargs: dict, n_fft: int, center: bool, dtype: torch.dtype):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.n_fft, self.center, self.dtype = n_fft, center, dtype
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if _checks.compute_dtype(x) != self.dtype:
+            raise ValueError(f"this plan was made for {self.dtype} waveforms, got {x.dtype}; make another.")
+        _checks.waveform_length(x, self.n_fft, self.center)
+        n = x.shape[0]
+        out = self.fn(nonempty(x.to(self.dtype)), *self.args, **self.kwargs)
+        return out if n == out.shape[0] else out[:n]
 
 
 def format_output(re: torch.Tensor, im: torch.Tensor, output_format: str) -> torch.Tensor:

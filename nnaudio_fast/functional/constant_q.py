@@ -6,7 +6,7 @@ import torch
 
 from .. import _checks, bases
 from ..primitives import frames, magnitude
-from .common import OUTPUT_FORMATS, _basis, _flatten, _prepare, backend_op, nonempty, restore
+from .common import OUTPUT_FORMATS, _basis, _flatten, _prepare, backend_op, basis_support, nonempty, restore
 
 
 CQT_NORMALIZATIONS = ("librosa", "convolutional", "wrap")
@@ -39,16 +39,21 @@ def cqt_output(re, im, lengths, normalization_type: str = "librosa", output_form
 
 
 def cqt_from_kernels(waveform, kr, ki, hop_length: int, center: bool = True, pad_mode: str = "reflect",
-                     backend: str | None = None, precision: str | None = None):
+                     backend: str | None = None, precision: str | None = None, support: tuple | None = None):
     """Single-rate CQT with given (possibly trainable) kernels ``kr``, ``ki`` ``(n_bins, W)``
     (:func:`nnaudio_fast.bases.cqt_kernels`): ``(re, im)`` of shape ``(..., n_bins, n_frames)``, L1 scale.
-    ``backend``, ``precision``: see :mod:`nnaudio_fast.dispatch`, :mod:`nnaudio_fast.precision`."""
+    ``backend``, ``precision``: see :mod:`nnaudio_fast.dispatch`, :mod:`nnaudio_fast.precision`.
+    ``support``: ``((lo, hi), ...)``, one pair per bin, certifying that both kernels of bin ``k`` are zero outside
+    taps ``[lo, hi)`` (``nnaudio_fast.bases.row_support(kr, ki)``), so a backend multiplies only those; never pass
+    it for kernels that are trained or edited."""
     if kr.shape != ki.shape or kr.dim() != 2:
         raise ValueError(f"kr {tuple(kr.shape)} and ki {tuple(ki.shape)} must both have shape (n_bins, width).")
+    support = _checks.support(support, kr.shape[0], kr.shape[1], "kr")
     _checks.precision(precision)
     center = _checks.boolean("center", center)
     x, lead, (kr, ki), pad_mode = _prepare(waveform, (kr, ki), kr.shape[-1], hop_length, center, pad_mode)
-    re, im = backend_op("cqt_single", x, backend)(x, kr, ki, hop_length, center, pad_mode, precision=precision)
+    re, im = backend_op("cqt_single", x, backend)(x, kr, ki, hop_length, center, pad_mode, precision=precision,
+                                                  support=support)
     return restore(re, lead), restore(im, lead)
 
 
@@ -217,7 +222,8 @@ def cqt(
         re, im = cqt_multirate_from_kernels(waveform, kernels, plan, pad_mode, backend, precision=precision)
     else:
         kr, ki = _basis(bases.CQTDesign.kernels, (design, norm), dtype, waveform.device)
-        re, im = cqt_from_kernels(waveform, kr, ki, hop_length, center, pad_mode, backend, precision)
+        support = basis_support(bases.CQTDesign.kernels, (design, norm))
+        re, im = cqt_from_kernels(waveform, kr, ki, hop_length, center, pad_mode, backend, precision, support)
     return cqt_output(re, im, lengths, normalization_type, output_format)
 
 

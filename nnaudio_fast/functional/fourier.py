@@ -8,8 +8,8 @@ import torch
 
 from .. import _checks, bases
 from ..primitives import LOG_SCALES
-from .common import (OUTPUT_FORMATS, _basis, _cast, _prepare, backend_op, format_output, nonempty, restore,
-                     stft_defaults)
+from .common import (OUTPUT_FORMATS, BoundOp, _basis, _cast, _flatten, _prepare, backend_op, basis_support,
+                     format_output, nonempty, restore, stft_defaults)
 
 
 def stft_from_kernels(
@@ -69,6 +69,7 @@ def spectrogram_from_kernels(
     log: str | None = None,
     amin: float = 1e-10,
     precision: str | None = None,
+    support: tuple | None = None,
 ) -> torch.Tensor:
     """``fbank @ |STFT(waveform)|^power`` with given kernels: shape ``(..., n_filters, n_frames)``.
 
@@ -78,7 +79,21 @@ def spectrogram_from_kernels(
     ``log``: ``None``, ``'log'`` (natural), ``'log10'`` or ``'db'`` (``10·log10``) of ``max(S, amin)``, fused
     where the backend can (e.g. Whisper's features are ``log='log10'``, ``amin=1e-10`` before its clipping).
     ``precision``: see :func:`stft`.
+    ``support``: ``((lo, hi), ...)``, one pair per filter, certifying that ``fbank[m]`` is zero outside columns
+    ``[lo, hi)`` (:func:`nnaudio_fast.bases.row_support`), so a backend multiplies only those; never pass it for a
+    filterbank that is trained or edited.
     """
+    x, lead = _flatten(waveform)
+    plan = spectrogram_plan(wcos, wsin, fbank, hop_length, center, pad_mode, power, backend, dft_window, log, amin,
+                            precision, support, like=x)
+    return restore(plan(x), lead)
+
+
+def spectrogram_plan(wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, backend,
+                     dft_window, log, amin: float, precision, support, *, like: torch.Tensor) -> BoundOp:
+    """:func:`spectrogram_from_kernels` with every argument but the waveform checked, cast to the dtype and device
+    of ``like`` (a flat ``(B, time)`` waveform) and bound to the backend's operation: a layer keeps the plan while
+    its bases and the requested backend stay the same, so a call costs only the waveform's checks."""
     power = _checks.positive_float("power", power)
     _checks.precision(precision)
     if log is not None:
@@ -89,17 +104,24 @@ def spectrogram_from_kernels(
             f"fbank has shape {tuple(fbank.shape)} but the STFT has {wcos.shape[0]} frequency bins; "
             f"it must be (n_filters, {wcos.shape[0]})."
         )
+    if fbank is not None:
+        support = _checks.support(support, fbank.shape[0], fbank.shape[1])
+    elif support is not None:
+        raise ValueError("support was given without fbank; it certifies the filterbank's zeros: drop it.")
     center = _checks.boolean("center", center)
-    x, lead, (wcos, wsin, fbank, dft_window), pad_mode = _prepare(
-        waveform, (wcos, wsin, fbank, dft_window), wcos.shape[-1], hop_length, center, pad_mode
-    )
+    _checks.positive_int("hop_length", hop_length)
+    pad_mode = _checks.canonical_pad_mode(pad_mode)
+    dtype = _checks.compute_dtype(like)
+    wcos, wsin, fbank, dft_window = (None if k is None else _cast(k, dtype, like.device)
+                                     for k in (wcos, wsin, fbank, dft_window))
+    kwargs = dict(precision=precision, support=support)
     if log is None:
-        out = backend_op("spectrogram", x, backend)(x, wcos, wsin, fbank, hop_length, center, pad_mode, power,
-                                                    dft_window, precision=precision)
+        fn = backend_op("spectrogram", like.to(dtype), backend)
+        args = (wcos, wsin, fbank, hop_length, center, pad_mode, power, dft_window)
     else:
-        out = backend_op("log_spectrogram", x, backend)(x, wcos, wsin, fbank, hop_length, center, pad_mode, power,
-                                                        log, amin, dft_window, precision=precision)
-    return restore(out, lead)
+        fn = backend_op("log_spectrogram", like.to(dtype), backend)
+        args = (wcos, wsin, fbank, hop_length, center, pad_mode, power, log, amin, dft_window)
+    return BoundOp(fn, args, kwargs, wcos.shape[-1], center, dtype)
 
 
 def inverse_kernels(n_fft: int, freq_bins: int, dtype=torch.float64, device=None):
@@ -303,7 +325,8 @@ def _filterbank_spectrogram(waveform, fbank_builder, fbank_args, n_fft, hop_leng
     win = _basis(bases.get_window, (window, win_length, n_fft), dtype, waveform.device)
     fbank = _basis(fbank_builder, fbank_args, dtype, waveform.device)
     return spectrogram_from_kernels(waveform, wcos, wsin, fbank, hop_length, center, pad_mode, power, backend,
-                                    dft_window=win, precision=precision)
+                                    dft_window=win, precision=precision,
+                                    support=basis_support(fbank_builder, fbank_args))
 
 
 def mel_spectrogram(

@@ -23,8 +23,9 @@ from ..primitives import pad, portable
 from .fourier import stft
 
 
-def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, precision=None):
+def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, precision=None, support=None):
     """Single-rate CQT ``(re, im)``, each ``(B, n_bins, T)``: ``C = frames·krᵀ − i·frames·kiᵀ``.
+    ``support`` (the taps of each kernel that may be non-zero) is ignored: the product is dense.
 
     This is the STFT product with CQT kernels (``kr``, ``ki``: ``(n_bins, W)``, tap ``j`` at offset ``j − W//2``
     from the frame centre, :func:`nnaudio_fast.bases.cqt_kernels`); a backend may specialise it.

@@ -22,15 +22,16 @@ def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window
 
 
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
-                *, precision=None):
-    """``fbank @ |STFT(x)|^power`` of shape ``(B, M, T)``; ``fbank=None`` returns ``|STFT(x)|^power``."""
+                *, precision=None, support=None):
+    """``fbank @ |STFT(x)|^power`` of shape ``(B, M, T)``; ``fbank=None`` returns ``|STFT(x)|^power``.
+    ``support`` (which columns of each filterbank row may be non-zero): ignored, the product is dense."""
     re, im = stft(x, wcos, wsin, hop_length, center, pad_mode)
     spec = power_spectrum(re, im, power)
     return spec if fbank is None else torch.matmul(fbank, spec)
 
 
 def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log: str,
-                    amin: float, dft_window=None, *, precision=None):
+                    amin: float, dft_window=None, *, precision=None, support=None):
     """``c·ln max(spectrogram(...), amin)``: natural log (``log='log'``), ``'log10'``, or decibels (``'db'``,
     ``10·log10``; :func:`nnaudio_fast.functional.power_to_db` without ``ref`` and ``top_db``)."""
     return log_scale(spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power), log, amin)

@@ -29,8 +29,8 @@ def _check_signature(module_name, op, fn):
     names = [p.name for p in params[: len(spec.params)]]
     assert names == list(spec.params), f"{module_name}.{op} parameters {names} != contract {spec.params}"
     for p in params:
-        if p.name == "precision":
-            assert p.kind is p.KEYWORD_ONLY and p.default is None, f"{module_name}.{op}: precision must be kw-only"
+        if p.name in dispatch.KEYWORD_ONLY:
+            assert p.kind is p.KEYWORD_ONLY and p.default is None, f"{module_name}.{op}: {p.name} must be kw-only"
     for p in params[len(spec.params):]:  # extras: keyword-only with a default
         assert p.kind is p.KEYWORD_ONLY and p.default is not p.empty, f"{module_name}.{op}: extra {p.name}"
 
@@ -151,7 +151,7 @@ def test_backends_import_no_other_backend():
 
     root = pathlib.Path(reference.__file__).parents[1]
     kernels = pathlib.Path(_kernels_module().__file__).parent
-    for path, forbidden in ((root / "cpp.py", ("reference", "kernels")),
+    for path, forbidden in (*((p, ("reference", "kernels")) for p in (root / "cpp").glob("*.py")),
                             *((p, ("reference", "cpp")) for p in kernels.glob("*.py")),
                             *((p, ("cpp", "kernels")) for p in (root / "reference").glob("*.py"))):
         tree = ast.parse(path.read_text())

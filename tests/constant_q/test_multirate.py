@@ -161,7 +161,7 @@ def test_auto_dispatch_uses_cpp_on_cpu():
     composed = dispatch.select("cqt_multirate", "cpu")  # the reference algorithm on the C++ pyramid
     assert composed.func is R.cqt_multirate and composed.keywords == {"pyramid": cpp.pyramid}
     assert dispatch.select("cqt_multirate", "cpu", "reference") is R.cqt_multirate
-    assert dispatch.select("cqt_single", "cpu") is R.cqt_single  # cpp has no single-rate op: auto falls back
+    assert dispatch.select("cqt_single", "cpu") is cpp.cqt_single  # the support-restricted single-rate CQT
 
 
 def test_explicit_cpp_backend_that_cannot_run_raises(monkeypatch):

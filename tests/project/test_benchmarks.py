@@ -50,3 +50,19 @@ def test_case_selection():
     assert select_cases(tiny, tiny[0].label) == [tiny[0]]
     with pytest.raises(SystemExit, match="no such family"):
         select_cases(tiny, "nope")
+
+
+def test_cpu_fast_path_table_runs(tmp_path):
+    """The CPU fast-path benchmark's smoke run: one small size of one feature, every contender timed."""
+    out = tmp_path / "fast"
+    r = subprocess.run([sys.executable, "-m", "benchmarks.cpu_fast_path", "--quick", "--only", "whisper", "--out",
+                        str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    import json
+
+    data = json.loads((tmp_path / "fast.json").read_text())
+    rows = data["timings"]
+    assert {row["contender"] for row in rows} == {"nnaudio_fast", "torch pipeline"}
+    assert all(row["ms"] > 0 for row in rows)
+    assert [row["peer_over_ours"] for row in rows if row["contender"] == "nnaudio_fast"] == [1.0]
+    assert "| Whisper log-mel 400/160/80 | 1 × 0.1 s |" in (tmp_path / "fast.md").read_text()

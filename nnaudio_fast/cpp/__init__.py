@@ -4,8 +4,13 @@ Fourier family: when the caller certifies that the kernels are the plain windowe
 the functional API always knows, a layer knows while its non-trainable kernels hold the values they were built
 with), the STFT is computed by an FFT (``torch.stft`` on the already padded signal: pocketfft/MKL,
 O(n_fft log n_fft) per frame instead of the O(n_fft²) kernel product), and the iSTFT by an inverse FFT when ``dft``
-certifies the synthesis kernels. Otherwise, and for trainable kernels (whose gradients need the kernel product),
-the kernel product of the definition runs (frames · kernels, as the reference).
+certifies the synthesis kernels. Spectrograms (power, magnitude, filterbank, log) without gradients run fused and
+cache-blocked, multiplying only the filterbank's certified ``support`` (:mod:`nnaudio_fast.cpp.fourier`).
+Otherwise, and for trainable kernels (whose gradients need the kernel product), the kernel product of the
+definition runs (frames · kernels, as the reference).
+
+Single-rate CQT (CQT1992v2, the single-rate VQT): products over each kernel's certified ``support`` only, on views
+of one buffer holding the whole batch, no frames materialised (:mod:`nnaudio_fast.cpp.constant_q`).
 
 Multirate CQT: the C++ extension ``nnaudio_fast._multirate`` (``csrc/multirate.cpp``, pybind11, not linked against
 libtorch) computes the octave pyramid, half-band lowpass + decimation by 2 on kept samples only, rows over threads,
@@ -13,19 +18,21 @@ and its exact adjoint. Here they are ``torch.library`` custom ops (``nnaudio_fas
 ``::cpp_pyramid_adjoint``, opaque to ``torch.compile``, with fake implementations; the backward of the pyramid is
 the adjoint and vice versa, so gradients of any order flow to the waveform). The multirate CQT on this backend is
 the reference algorithm run on that pyramid: this module provides the part (``pyramid``), and
-:mod:`nnaudio_fast.dispatch` composes ``cqt_multirate`` from it. Without the extension :func:`missing_reason` reports the pyramid operations absent,
-and ``auto`` dispatch takes them from the reference.
+:mod:`nnaudio_fast.dispatch` composes ``cqt_multirate`` from it. Without the extension :func:`missing_reason`
+reports the pyramid operations absent, and ``auto`` dispatch takes them from the reference.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .geometry import level_lengths
-from .primitives import frames, log_scale, pad, power_spectrum, synthesize
+from ..geometry import level_lengths
+from ..primitives import frames, log_scale, power_spectrum, synthesize
+from . import fourier
+from .constant_q import cqt_single
 
 try:
-    from . import _multirate as _ext
+    from .. import _multirate as _ext
 
     _IMPORT_ERROR = None
 except ImportError as exc:  # not built (optional at install time)
@@ -55,24 +62,26 @@ def runs_on(device: torch.device) -> bool:
 
 
 def _fft_usable(wcos: torch.Tensor, wsin: torch.Tensor, dft_window) -> bool:
-    return (
-        dft_window is not None
-        and not (wcos.requires_grad or wsin.requires_grad)
-        and wcos.shape[0] == wcos.shape[1] // 2 + 1
-    )
+    """The certificate holds: the kernels are the DFT times ``dft_window`` (kernels computed from a trainable
+    window included: their gradient reaches the window through the FFT just as through the product)."""
+    return dft_window is not None and wcos.shape[0] == wcos.shape[1] // 2 + 1
+
+
+def _needs_grad(*tensors) -> bool:
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+def _kernel_product(x, wcos, wsin, hop_length, center, pad_mode):
+    out = torch.matmul(frames(x, wcos.shape[-1], hop_length, center, pad_mode), torch.cat((wcos, wsin), 0).t())
+    out = out.transpose(1, 2)
+    return out[:, : wcos.shape[0]], -out[:, wcos.shape[0]:]
 
 
 def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window=None, *, precision=None):
     """:func:`nnaudio_fast.reference.stft`, by FFT when ``dft_window`` certifies the kernels."""
-    n_fft = wcos.shape[-1]
     if not _fft_usable(wcos, wsin, dft_window):
-        out = torch.matmul(frames(x, n_fft, hop_length, center, pad_mode), torch.cat((wcos, wsin), 0).t())
-        out = out.transpose(1, 2)
-        return out[:, : wcos.shape[0]], -out[:, wcos.shape[0]:]
-    if center:
-        x = pad(x, n_fft // 2, n_fft // 2, pad_mode)
-    X = torch.stft(x, n_fft, hop_length, window=dft_window, center=False, return_complex=True)
-    return X.real, X.imag
+        return _kernel_product(x, wcos, wsin, hop_length, center, pad_mode)
+    return fourier.fft_stft(x, dft_window, hop_length, center, pad_mode)
 
 
 def istft(re, im, icos, isin, window, hop_length: int, center: bool, length, dft: bool = False):
@@ -90,17 +99,25 @@ def istft(re, im, icos, isin, window, hop_length: int, center: bool, length, dft
 
 
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
-                *, precision=None):
-    """:func:`nnaudio_fast.reference.spectrogram` on top of :func:`stft`."""
+                *, precision=None, support=None):
+    """:func:`nnaudio_fast.reference.spectrogram`: fused and cache-blocked over ``support`` when the kernels are a
+    certified plain DFT and no gradient is needed (:func:`nnaudio_fast.cpp.fourier.fused_spectrogram`), else the
+    FFT (or kernel product) followed by torch operations."""
+    return log_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, None, 0.0, dft_window,
+                           support=support)
+
+
+def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log, amin,
+                    dft_window=None, *, precision=None, support=None):
+    """:func:`nnaudio_fast.reference.log_spectrogram`, as :func:`spectrogram` (``log=None``: no log)."""
+    if (_fft_usable(wcos, wsin, dft_window) and not _needs_grad(x, fbank, dft_window)
+            and not torch.compiler.is_compiling()):
+        return fourier.fused_spectrogram(x, dft_window, fbank, hop_length, center, pad_mode, power, log, amin,
+                                         support=support)
     re, im = stft(x, wcos, wsin, hop_length, center, pad_mode, dft_window)
     spec = power_spectrum(re, im, power)
-    return spec if fbank is None else torch.matmul(fbank, spec)
-
-
-def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log: str,
-                    amin: float, dft_window=None, *, precision=None):
-    """:func:`nnaudio_fast.reference.log_spectrogram` on top of :func:`spectrogram`."""
-    return log_scale(spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, dft_window), log, amin)
+    spec = spec if fbank is None else torch.matmul(fbank, spec)
+    return spec if log is None else log_scale(spec, log, amin)
 
 
 def build_info() -> dict:

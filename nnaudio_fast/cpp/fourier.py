@@ -1,0 +1,203 @@
+"""CPU Fourier paths: the STFT by FFT, and filterbank spectrograms fused and cache-blocked.
+
+With a plain-DFT basis windowed by ``w`` (certified by ``dft_window``) frame ``t`` of the padded signal ``x_p`` has
+``X[k, t] = Σ_n w[n] x_p[t·hop + n] e^{−2πikn/N} = rfft(w ⊙ x_p[t·hop : t·hop + N])[k]`` (O(N log N) per frame
+instead of the O(N²) kernel product). A filterbank ``M`` ``(n_filters, N//2 + 1)`` whose row ``m`` is zero outside
+``[lo_m, hi_m)`` (certified by ``support``: mel and gammatone filters are narrow) gives
+``S[m, t] = Σ_{k ∈ [lo_m, hi_m)} M[m, k]·|X[k, t]|^p``: rows are grouped (:func:`row_groups`) and each group
+multiplies only its common span, which skips structural zeros only (the result is the dense product's up to
+rounding).
+
+:func:`fused_spectrogram` runs frames in blocks small enough to stay in cache: window (into a reused buffer) →
+``rfft`` (into a reused buffer) → ``|X|^p`` in place → the grouped filterbank products, written straight into the
+output → log in place. The complex spectrogram and the power spectrogram of the whole signal never exist, no
+buffer is allocated per block, and the padding is folded in: only the few edge frames that reach into the padding
+are gathered from a short padded copy of each end (circular padding, which wraps around, pads the whole signal);
+every other frame is a view of the input.
+
+The fused path computes no gradient (its buffers are written in place) and is not traced by ``torch.compile``;
+:func:`spectrogram` uses it when neither holds and otherwise runs the same math as torch operations.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+
+from ..geometry import n_frames
+from ..primitives import LOG_SCALES, pad
+
+#: Bytes of one block's frames: its window, FFT and power buffers stay in a core's L2 cache.
+BLOCK_BYTES = 1 << 21
+#: Signals of at most this many samples (the whole batch) are padded whole: cheaper than three frame sources.
+WHOLE_PAD_SAMPLES = 1 << 16
+#: Cost of one more matrix product, in multiply-adds (a call costs a few microseconds).
+PRODUCT_OVERHEAD = 60_000
+
+
+@functools.lru_cache(maxsize=256)
+def row_groups(support: tuple, frames: int) -> tuple[tuple[int, int, int, int], ...]:
+    """Consecutive rows ``[r0, r1)`` and their common column span ``[c0, c1)`` minimising
+    ``Σ (rows · span · frames + PRODUCT_OVERHEAD)`` over partitions into consecutive groups (dynamic programming;
+    ``support[m] = (lo_m, hi_m)``). Rows with an empty support join a neighbour's group or form none."""
+    m = len(support)
+    best = [0.0] + [math.inf] * m
+    cut = [0] * (m + 1)
+    for end in range(1, m + 1):
+        lo, hi = math.inf, -math.inf
+        for start in range(end - 1, -1, -1):
+            a, b = support[start]
+            if b > a:
+                lo, hi = min(lo, a), max(hi, b)
+            span = max(0, hi - lo) if hi > lo else 0
+            cost = best[start] + (end - start) * span * frames + PRODUCT_OVERHEAD
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    groups, end = [], m
+    while end > 0:
+        start = cut[end]
+        spans = [support[r] for r in range(start, end) if support[r][1] > support[r][0]]
+        lo = min((a for a, _ in spans), default=0)
+        hi = max((b for _, b in spans), default=0)
+        groups.append((start, end, lo, hi))
+        end = start
+    return tuple(reversed(groups))
+
+
+def _edge_counts(length: int, n_fft: int, hop: int, total: int) -> tuple[int, int]:
+    """How many frames at each end of a centred STFT reach into the padding (the rest lie inside the signal)."""
+    half = n_fft // 2
+    head = min(total, -(-half // hop))  # frames t with t·hop < half
+    # frame t (padded coordinates t·hop … t·hop + n_fft) lies inside when t·hop − half + n_fft <= length
+    inside_end = max(head, min(total, (length + half - n_fft) // hop + 1)) if length + half >= n_fft else head
+    return head, total - inside_end
+
+
+def _frame_sources(x: torch.Tensor, n_fft: int, hop: int, center: bool, pad_mode: str):
+    """``[(first_frame, frames (B, n, n_fft) view), ...]`` covering every frame of the (centred) STFT of ``x``,
+    with the padding gathered only for the edge frames."""
+    length = x.shape[-1]
+    if not center:
+        return n_frames(length, hop, n_fft, center=False), [(0, x.unfold(-1, n_fft, hop))]
+    half = n_fft // 2
+    total = n_frames(length, hop, n_fft, center=True)
+    head, tail = _edge_counts(length, n_fft, hop, total)
+    if pad_mode == "circular" or x.numel() <= WHOLE_PAD_SAMPLES or head + tail >= total:  # pad everything
+        return total, [(0, pad(x, half, half, pad_mode).unfold(-1, n_fft, hop))]
+    sources = []
+    if head:  # frames 0 … head−1 cover padded samples [0, (head − 1)·hop + n_fft)
+        need = (head - 1) * hop + n_fft - half
+        sources.append((0, pad(x[:, :need + half], half, 0, pad_mode)[:, : (head - 1) * hop + n_fft]
+                        .unfold(-1, n_fft, hop)))
+    mid_end = total - tail
+    start = head * hop - half  # in signal coordinates
+    sources.append((head, x[:, start: start + (mid_end - head - 1) * hop + n_fft].unfold(-1, n_fft, hop)))
+    if tail:
+        first = mid_end * hop - half  # signal coordinate of the first tail frame's start
+        seg = pad(x[:, max(0, first - half):], 0, half, pad_mode)[:, first - max(0, first - half):]
+        sources.append((mid_end, seg[:, : (tail - 1) * hop + n_fft].unfold(-1, n_fft, hop)))
+    return total, sources
+
+
+def _power_(out: torch.Tensor, power: float) -> torch.Tensor:
+    """``|X|²`` in ``out`` → ``|X|^power`` in place."""
+    if power == 1.0:
+        out.sqrt_()
+    elif power != 2.0:
+        out.pow_(power / 2.0)
+    return out
+
+
+def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode: str, power: float,
+                      log: str | None = None, amin: float = 1e-10, support=None) -> torch.Tensor:
+    """``fbank @ |STFT(x)|^power`` (``fbank=None``: ``|STFT(x)|^power``), then ``c·ln max(·, amin)`` when ``log``,
+    of shape ``(B, M, T)``, computed block by block (see the module docstring). No gradient.
+
+    ``support``: ``support[m] = (lo, hi)``, the caller's certificate that ``fbank[m]`` is zero outside
+    ``[lo, hi)``; None: dense rows."""
+    b, n_fft = x.shape[0], window.shape[0]
+    n_bins = n_fft // 2 + 1
+    block = max(8, BLOCK_BYTES // (x.element_size() * n_fft))
+    if x.numel() <= WHOLE_PAD_SAMPLES and b * n_frames(x.shape[-1], hop_length, n_fft, center) <= block:
+        out = _small(x, window, fbank, hop_length, center, pad_mode, power)
+    else:
+        out = _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block)
+    if log is not None:
+        out.clamp_(min=amin).log_().mul_(LOG_SCALES[log])
+    return out
+
+
+def _small(x, window, fbank, hop_length, center, pad_mode, power) -> torch.Tensor:
+    """A problem that fits one block: a few whole-batch operations (per-operation costs dominate here)."""
+    n_fft = window.shape[0]
+    if center and (pad_mode == "constant" or (pad_mode == "reflect" and x.shape[-1] > n_fft // 2)):  # torch pads
+        spec = torch.stft(x, n_fft, hop_length, window=window, center=True, pad_mode=pad_mode, return_complex=True)
+    else:
+        xp = pad(x, n_fft // 2, n_fft // 2, pad_mode) if center else x
+        spec = torch.stft(xp, n_fft, hop_length, window=window, center=False, return_complex=True)
+    sq = torch.view_as_real(spec).square_()  # a contiguous pass: products of the strided halves are slower
+    pw = _power_(torch.add(sq[..., 0], sq[..., 1]), power)  # (B, n_bins, T)
+    return pw if fbank is None else torch.matmul(fbank, pw)
+
+
+def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block) -> torch.Tensor:
+    b, n_fft = x.shape[0], window.shape[0]
+    n_bins = n_fft // 2 + 1
+    rows = n_bins if fbank is None else fbank.shape[0]
+    total, sources = _frame_sources(x, n_fft, hop_length, center, pad_mode)
+    out = x.new_empty(b, rows, total)
+    groups = ()
+    if fbank is not None:
+        if support is None:
+            support = ((0, n_bins),) * rows
+        groups = [(r0, r1, fbank[r0:r1, c0:c1] if c1 > c0 else None, c0, c1)
+                  for r0, r1, c0, c1 in row_groups(support, min(block, total))]
+    bufs = _buffers(x, block, n_fft)
+    for first, src in sources:
+        count = src.shape[1]
+        for i in range(b):
+            for t0 in range(0, count, block):
+                n = min(block, count - t0)
+                _block(src[i, t0: t0 + n], window, out[i, :, first + t0: first + t0 + n], groups, power, bufs)
+    return out
+
+
+_COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+
+
+def _buffers(x, block: int, n_fft: int):
+    """Reused per-block buffers: windowed frames, their spectrum, its power."""
+    n_bins = n_fft // 2 + 1
+    return (x.new_empty(block * n_fft), torch.empty(block * n_bins, dtype=_COMPLEX[x.dtype]),
+            x.new_empty(block * n_bins))
+
+
+def _block(frames_, window, dst, groups, power, bufs) -> None:
+    """Frames ``(n, N)`` → ``dst`` ``(rows, n)``: the power spectrum, or the grouped filterbank products, through
+    the reused buffers ``bufs``."""
+    n, n_fft = frames_.shape
+    n_bins = n_fft // 2 + 1
+    fr = torch.mul(frames_, window, out=bufs[0][: n * n_fft].view(n, n_fft))
+    spec = torch.fft.rfft(fr, out=bufs[1][: n * n_bins].view(n, n_bins))
+    sq = torch.view_as_real(spec).square_()
+    if not groups:
+        _power_(torch.add(sq[..., 0], sq[..., 1], out=dst.t()), power)
+        return
+    pw = _power_(torch.add(sq[..., 0], sq[..., 1], out=bufs[2][: n * n_bins].view(n, n_bins)), power)
+    for r0, r1, w, c0, c1 in groups:
+        if w is None:
+            dst[r0:r1] = 0
+        else:
+            torch.matmul(w, pw[:, c0:c1].t(), out=dst[r0:r1])
+
+
+def fft_stft(x, window, hop_length: int, center: bool, pad_mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(re, im)`` ``(B, N//2 + 1, T)`` of the STFT with a plain-DFT basis windowed by ``window``, by FFT
+    (differentiable)."""
+    n_fft = window.shape[0]
+    if center:
+        x = pad(x, n_fft // 2, n_fft // 2, pad_mode)
+    spec = torch.stft(x, n_fft, hop_length, window=window, center=False, return_complex=True)
+    return spec.real, spec.imag

@@ -1,0 +1,268 @@
+"""The CPU backend's fused, cache-blocked spectrograms (nnaudio_fast.cpp.fourier) against the reference: odd sizes,
+block and edge boundaries, banded filterbanks, every pad mode; the layers' plans (kept while nothing changes,
+remade when a basis, dtype or the requested backend does)."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import nnaudio_fast as nf
+from nnaudio_fast import bases, cpp, reference
+from nnaudio_fast.cpp import fourier as CF
+
+from helpers import noise, rel_err
+
+BOUND = {torch.float32: 2e-6, torch.float64: 1e-12}
+
+
+def _kernels(n_fft, dtype, window="hann"):
+    win = bases.get_window(window, n_fft, n_fft)
+    c, s = bases.fourier_kernels(n_fft, window=window)
+    return (torch.tensor(c, dtype=dtype), torch.tensor(s, dtype=dtype), torch.tensor(win, dtype=dtype))
+
+
+def _mel(sr, n_fft, n_mels, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tiny n_fft leaves mel filters empty: a case the fused path must handle
+        fb = bases.mel_filterbank(sr, n_fft, n_mels, norm="slaney")
+    return torch.tensor(fb, dtype=dtype), bases.row_support(fb)
+
+
+@pytest.fixture(params=["one block", "many blocks"])
+def blocking(request, monkeypatch):
+    """The real block size, or blocks of 8 frames with the padding gathered at the edges even for short signals
+    (so block boundaries, edge sources and the middle view all occur in small tests)."""
+    if request.param == "many blocks":
+        monkeypatch.setattr(CF, "BLOCK_BYTES", 8 * 8 * 1024)
+        monkeypatch.setattr(CF, "WHOLE_PAD_SAMPLES", 0)
+    return request.param
+
+
+CASES = list(itertools.product(
+    [(400, 160), (513, 37), (64, 1), (7, 600), (1024, 256)],  # (n_fft, hop): odd n_fft, hop 1, hop > n_fft
+    [1, 3],  # batch
+    [True, False],  # center
+))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("geometry,batch,center", CASES)
+def test_fused_mel_equals_reference(rng, blocking, dtype, geometry, batch, center):
+    n_fft, hop = geometry
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(16000, n_fft, 24, dtype)
+    for length in {n_fft + 3 * hop + 1, 5 * n_fft + 17} | ({n_fft // 2 + 2, 3} if center else set()):
+        x = noise(rng, batch, length, dtype=dtype)
+        want = reference.spectrogram(x, wc, ws, fb, hop, center, "reflect", 2.0)
+        got = CF.fused_spectrogram(x, win, fb, hop, center, "reflect", 2.0, support=support)
+        assert got.is_contiguous() and got.shape == want.shape
+        assert rel_err(got, want) < BOUND[dtype], (length, blocking)
+
+
+@pytest.mark.parametrize("pad_mode", ["reflect", "constant", "replicate", "circular"])
+@pytest.mark.parametrize("power", [2.0, 1.0, 0.5])
+@pytest.mark.parametrize("filters", ["mel", "none"])
+def test_fused_pad_modes_powers_and_plain_spectra(rng, blocking, pad_mode, power, filters):
+    n_fft, hop, dtype = 96, 20, torch.float64
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(8000, n_fft, 12, dtype) if filters == "mel" else (None, None)
+    # |X|^0.5 = (re² + im²)^(1/4) magnifies the FFT's and the kernel product's different rounding of bins near 0
+    bound = 1e-12 if power >= 1 else 1e-7
+    for length in (7, 95, 1001):  # shorter than the padding, than a frame, and long
+        x = noise(rng, 2, length, dtype=dtype)
+        want = reference.spectrogram(x, wc, ws, fb, hop, True, pad_mode, power)
+        got = CF.fused_spectrogram(x, win, fb, hop, True, pad_mode, power, support=support)
+        assert rel_err(got, want) < bound, (length, pad_mode)
+
+
+@pytest.mark.parametrize("log", ["log", "log10", "db"])
+def test_fused_log_equals_reference(rng, blocking, log):
+    n_fft, hop, dtype = 400, 160, torch.float32
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(16000, n_fft, 80, dtype)
+    x = noise(rng, 2, 4321, dtype=dtype)
+    x[:, 1000:2000] = 0  # silence: the floor amin is reached
+    want = reference.log_spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0, log, 1e-10)
+    got = cpp.log_spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0, log, 1e-10, win, support=support)
+    assert rel_err(got, want) < 2e-6
+
+
+def test_banded_product_skips_what_the_support_certifies(rng, monkeypatch):
+    """The blocked product is banded: values outside each row group's span (which covers its rows' supports) are
+    never read, so poisoning them changes nothing; without the certificate the dense product sees them."""
+    monkeypatch.setattr(CF, "WHOLE_PAD_SAMPLES", 0)  # the blocked path (one-block problems use a dense product)
+    n_fft, hop, dtype = 256, 64, torch.float64
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(16000, n_fft, 20, dtype)
+    x = noise(rng, 1, 4000, dtype=dtype)
+    poisoned = fb.clone()
+    groups = CF.row_groups(support, 63)
+    assert len(groups) > 1
+    for r0, r1, c0, c1 in groups:
+        poisoned[r0:r1, :c0] = float("nan")
+        poisoned[r0:r1, c1:] = float("nan")
+    want = reference.spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0)
+    got = CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=support)
+    assert rel_err(got, want) < 1e-12
+    dense = CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=None)
+    assert torch.isnan(dense).any()
+
+
+@pytest.mark.parametrize("frames", [1, 11, 512])
+def test_row_groups_cover_every_row_and_its_support(rng, frames):
+    supports = [bases.row_support(_mel(16000, 1024, 128, torch.float64)[0]),
+                tuple((int(a), int(a + b)) for a, b in zip(rng.integers(0, 400, 50), rng.integers(0, 100, 50))),
+                ((0, 0), (3, 9), (0, 0), (0, 513))]
+    for support in supports:
+        groups = CF.row_groups(support, frames)
+        assert groups[0][0] == 0 and groups[-1][1] == len(support)
+        assert all(a[1] == b[0] for a, b in zip(groups, groups[1:]))  # consecutive, no gap, no overlap
+        for r0, r1, c0, c1 in groups:
+            for lo, hi in support[r0:r1]:
+                assert hi <= lo or (c0 <= lo and hi <= c1)
+    dense_cost = 128 * 513 * frames
+    r0_groups = CF.row_groups(supports[0], frames)
+    banded_cost = sum((r1 - r0) * (c1 - c0) * frames for r0, r1, c0, c1 in r0_groups)
+    assert banded_cost < dense_cost / 4 if frames >= 512 else banded_cost <= dense_cost
+
+
+def test_backend_takes_the_fused_path_only_without_gradients(rng, monkeypatch):
+    n_fft, hop, dtype = 128, 32, torch.float64
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(8000, n_fft, 16, dtype)
+    calls = []
+    original = CF.fused_spectrogram
+    monkeypatch.setattr(CF, "fused_spectrogram", lambda *a, **k: calls.append(1) or original(*a, **k))
+    x = noise(rng, 2, 999, dtype=dtype)
+    want = reference.spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0)
+    with torch.no_grad():
+        assert rel_err(cpp.spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0, win, support=support), want) < 1e-12
+    assert calls == [1]
+    xg = x.clone().requires_grad_(True)
+    out = cpp.spectrogram(xg, wc, ws, fb, hop, True, "reflect", 2.0, win, support=support)
+    assert calls == [1] and out.requires_grad
+    (g,) = torch.autograd.grad(out.sum(), xg)
+    xr = x.clone().requires_grad_(True)
+    (gr,) = torch.autograd.grad(reference.spectrogram(xr, wc, ws, fb, hop, True, "reflect", 2.0).sum(), xr)
+    assert rel_err(g, gr) < 1e-10
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the layers: fused through a plan that is remade when anything it depends on changes
+# ---------------------------------------------------------------------------------------------------------------
+def _mel_layer(**kw):
+    return nf.MelSpectrogram(sr=16000, n_fft=400, hop_length=160, n_mels=40, verbose=False, **kw)
+
+
+def test_layer_equals_reference_layer_on_odd_inputs(rng):
+    ours, ref = _mel_layer(), _mel_layer(backend="reference")
+    for shape in [(1, 1), (1, 401), (3, 16001), (2, 1, 777), (555,)]:
+        x = noise(rng, *shape, dtype=torch.float32)
+        assert rel_err(ours(x), ref(x)) < 2e-6, shape
+    x = noise(rng, 3, 2 * 4001, dtype=torch.float32)[:, ::2]  # non-contiguous
+    assert rel_err(ours(x), ref(x)) < 2e-6
+    assert ours(torch.zeros(0, 1000)).shape == (0, 40, 7)
+
+
+def test_layer_plan_follows_basis_changes(rng):
+    layer = _mel_layer()
+    x = noise(rng, 2, 5000, dtype=torch.float32)
+    before = layer(x)
+    assert rel_err(layer(x), before) == 0.0  # the kept plan
+    new = layer.mel_basis.clone()
+    new[:, 50:] = 0.5  # denser than the built filterbank: a stale support would drop these columns
+    layer.mel_basis.copy_(new)
+    want = _mel_layer(backend="reference")
+    want.mel_basis.copy_(new)
+    assert rel_err(layer(x), want(x)) < 2e-6
+    state = _mel_layer().state_dict()
+    layer.load_state_dict(state)
+    assert rel_err(layer(x), before) < 1e-7
+    for edited in (layer, want):  # through .data: not seen by version counters (documented: refresh_bases)
+        edited.load_state_dict(state)
+        edited.stft.wcos.data.mul_(2.0)
+        edited.stft.refresh_bases()
+    assert rel_err(layer(x), want(x)) < 2e-6 and rel_err(layer(x), before) > 0.1
+    assert rel_err(layer(x.double()), want(x.double())) < 1e-12
+
+
+def test_layer_plan_follows_the_requested_backend(rng, monkeypatch):
+    layer = _mel_layer()
+    x = noise(rng, 1, 3000, dtype=torch.float32)
+    layer(x)
+    calls = []
+    original = reference.spectrogram
+    monkeypatch.setattr(reference, "spectrogram", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setenv("NNAUDIO_FAST_BACKEND", "reference")
+    layer(x)
+    assert calls == [1]
+
+
+def test_trainable_layer_computes_gradients(rng):
+    layer = _mel_layer(trainable_mel=True)
+    x = noise(rng, 2, 3000, dtype=torch.float32)
+    layer(x).sum().backward()
+    assert layer.mel_basis.grad is not None and torch.isfinite(layer.mel_basis.grad).all()
+    with torch.no_grad():
+        layer.mel_basis.add_(0.01)
+    ref = _mel_layer(backend="reference", trainable_mel=True)
+    with torch.no_grad():
+        ref.mel_basis.copy_(layer.mel_basis)
+    assert rel_err(layer(x), ref(x)) < 2e-6
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the trainable-window parametrisation: DFT fixed, window (and filterbank) trainable, gradients by FFT on the CPU
+# ---------------------------------------------------------------------------------------------------------------
+def test_trainable_window_matches_reference_values_and_gradients(rng, monkeypatch):
+    x = noise(rng, 2, 3001, dtype=torch.float64)
+    results = {}
+    for backend in ("cpp", "reference"):
+        torch.manual_seed(0)
+        layer = _mel_layer(trainable_window=True, trainable_mel=True, backend=backend)
+        with torch.no_grad():
+            layer.stft.window_mask.mul_(torch.linspace(0.5, 1.5, 400).reshape(1, -1, 1))  # a "trained" window
+        xr = x.clone().requires_grad_(True)
+        y = layer(xr)
+        y.pow(2).sum().backward()
+        results[backend] = (y, layer.stft.window_mask.grad, layer.mel_basis.grad, xr.grad)
+    for got, want in zip(results["cpp"], results["reference"]):
+        assert rel_err(got, want) < 1e-10
+    calls = []
+    original = torch.stft
+    monkeypatch.setattr(torch, "stft", lambda *a, **k: calls.append(1) or original(*a, **k))
+    layer = _mel_layer(trainable_window=True, trainable_mel=True)
+    layer(x.float()).sum().backward()
+    assert calls, "the CPU backend computes a trainable window's spectrogram by FFT"
+
+
+def test_trainable_window_gradcheck_on_the_reference(rng):
+    layer = nf.STFT(n_fft=16, hop_length=5, output_format="Magnitude", trainable_window=True, backend="reference",
+                    verbose=False).double()
+    x = noise(rng, 1, 40, dtype=torch.float64)
+
+    with torch.no_grad():  # a trained window (not the built one: the layer then uses it as stored)
+        layer.window_mask.copy_(torch.from_numpy(rng.uniform(0.1, 1.0, (1, 16, 1))))
+    window = layer.window_mask.detach().reshape(-1).clone().requires_grad_(True)
+    dcos, dsin = layer._basis("dft_cos", torch.float64), layer._basis("dft_sin", torch.float64)
+
+    def spectrum(w):
+        from nnaudio_fast import functional as AF
+        return AF.spectrogram_from_kernels(x, dcos * w, dsin * w, None, 5, True, "reflect", 1.0,
+                                           backend="reference")
+
+    assert torch.autograd.gradcheck(spectrum, (window,))
+    y = layer(x)
+    (g,) = torch.autograd.grad(y.sum(), layer.window_mask)
+    (g_ref,) = torch.autograd.grad(spectrum(window).sum(), window)
+    assert rel_err(g.reshape(-1), g_ref) < 1e-12
+
+
+def test_trainable_window_and_kernels_exclude_each_other():
+    with pytest.raises(ValueError, match="trainable_window"):
+        nf.STFT(n_fft=64, trainable=True, trainable_window=True)
