@@ -5,7 +5,7 @@ the functional API always knows, a layer knows while its non-trainable kernels h
 with), the STFT is computed by an FFT (``torch.stft`` on the already padded signal: pocketfft/MKL,
 O(n_fft log n_fft) per frame instead of the O(n_fft²) kernel product), and the iSTFT by an inverse FFT when ``dft``
 certifies the synthesis kernels. Spectrograms (power, magnitude, filterbank, log) without gradients run fused and
-cache-blocked, multiplying only the filterbank's certified ``support`` (:mod:`nnaudio_fast.cpp.fourier`).
+blocked, multiplying only the filterbank's certified ``support`` (:mod:`nnaudio_fast.cpp.fourier`).
 Otherwise, and for trainable kernels (whose gradients need the kernel product), the kernel product of the
 definition runs (frames · kernels, as the reference).
 
@@ -100,7 +100,7 @@ def istft(re, im, icos, isin, window, hop_length: int, center: bool, length, dft
 
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
                 *, precision=None, support=None):
-    """:func:`nnaudio_fast.reference.spectrogram`: fused and cache-blocked over ``support`` when the kernels are a
+    """:func:`nnaudio_fast.reference.spectrogram`: fused and blocked over ``support`` when the kernels are a
     certified plain DFT and no gradient is needed (:func:`nnaudio_fast.cpp.fourier.fused_spectrogram`), else the
     FFT (or kernel product) followed by torch operations."""
     return log_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, None, 0.0, dft_window,

@@ -1,4 +1,4 @@
-"""CPU Fourier paths: the STFT by FFT, and filterbank spectrograms fused and cache-blocked.
+"""CPU Fourier paths: the STFT by FFT, and filterbank spectrograms fused and blocked.
 
 With a plain-DFT basis windowed by ``w`` (certified by ``dft_window``) frame ``t`` of the padded signal ``x_p`` has
 ``X[k, t] = Σ_n w[n] x_p[t·hop + n] e^{−2πikn/N} = rfft(w ⊙ x_p[t·hop : t·hop + N])[k]`` (O(N log N) per frame
@@ -8,12 +8,14 @@ instead of the O(N²) kernel product). A filterbank ``M`` ``(n_filters, N//2 + 1
 multiplies only its common span, which skips structural zeros only (the result is the dense product's up to
 rounding).
 
-:func:`fused_spectrogram` runs frames in blocks small enough to stay in cache: window (into a reused buffer) →
-``rfft`` (into a reused buffer) → ``|X|^p`` in place → the grouped filterbank products, written straight into the
-output → log in place. The complex spectrogram and the power spectrogram of the whole signal never exist, no
-buffer is allocated per block, and the padding is folded in: only the few edge frames that reach into the padding
-are gathered from a short padded copy of each end (circular padding, which wraps around, pads the whole signal);
-every other frame is a view of the input.
+:func:`fused_spectrogram` runs frames in blocks through buffers allocated once per call: window (into the frame
+buffer) → ``rfft`` (into the spectrum buffer) → ``|X|^p`` in place → the grouped filterbank products, written
+straight into the output → log in place. The complex and the power spectrogram of the whole signal never exist
+(peak memory is the output plus a few blocks), and no page of a large temporary is touched for the first time per
+call. The padding is folded in: only the few edge frames that reach into the padding are gathered from a short
+padded copy of each end (circular padding, which wraps around, pads the whole signal), for every example in one
+block; every other frame is a view of the input. A problem that fits one block runs as a few whole-batch
+operations instead (per-operation costs dominate there).
 
 The fused path computes no gradient (its buffers are written in place) and is not traced by ``torch.compile``;
 :func:`spectrogram` uses it when neither holds and otherwise runs the same math as torch operations.
@@ -29,8 +31,10 @@ import torch
 from ..geometry import n_frames
 from ..primitives import LOG_SCALES, pad
 
-#: Bytes of one block's frames: its window, FFT and power buffers stay in a core's L2 cache.
-BLOCK_BYTES = 1 << 21
+#: Bytes of one block's frames (its FFT and power buffers are about as large): reused buffers, and blocks large enough
+#: that a batch takes few operations (each one an OpenMP parallel region, costly on a loaded machine); measured
+#: against 2 and 32 MiB on a 2-core EPYC (benchmarks/results/cpu/fast_path.md).
+BLOCK_BYTES = 1 << 23
 #: Signals of at most this many samples (the whole batch) are padded whole: cheaper than three frame sources.
 WHOLE_PAD_SAMPLES = 1 << 16
 #: Cost of one more matrix product, in multiply-adds (a call costs a few microseconds).
@@ -157,10 +161,14 @@ def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, blo
     bufs = _buffers(x, block, n_fft)
     for first, src in sources:
         count = src.shape[1]
+        if b * count <= block:  # the edge frames (or a short middle) of every example: one block
+            _block(src, window, out[:, :, first: first + count], groups, power, bufs)
+            continue
         for i in range(b):
             for t0 in range(0, count, block):
                 n = min(block, count - t0)
-                _block(src[i, t0: t0 + n], window, out[i, :, first + t0: first + t0 + n], groups, power, bufs)
+                _block(src[i: i + 1, t0: t0 + n], window, out[i: i + 1, :, first + t0: first + t0 + n], groups,
+                       power, bufs)
     return out
 
 
@@ -175,22 +183,24 @@ def _buffers(x, block: int, n_fft: int):
 
 
 def _block(frames_, window, dst, groups, power, bufs) -> None:
-    """Frames ``(n, N)`` → ``dst`` ``(rows, n)``: the power spectrum, or the grouped filterbank products, through
-    the reused buffers ``bufs``."""
-    n, n_fft = frames_.shape
+    """Frames ``(e, n, N)`` (``e`` examples) → ``dst`` ``(e, rows, n)``: the power spectrum, or the grouped
+    filterbank products, through the reused buffers ``bufs``."""
+    e, n, n_fft = frames_.shape
     n_bins = n_fft // 2 + 1
-    fr = torch.mul(frames_, window, out=bufs[0][: n * n_fft].view(n, n_fft))
-    spec = torch.fft.rfft(fr, out=bufs[1][: n * n_bins].view(n, n_bins))
+    fr = torch.mul(frames_, window, out=bufs[0][: e * n * n_fft].view(e, n, n_fft))
+    spec = torch.fft.rfft(fr, out=bufs[1][: e * n * n_bins].view(e, n, n_bins))
     sq = torch.view_as_real(spec).square_()
     if not groups:
-        _power_(torch.add(sq[..., 0], sq[..., 1], out=dst.t()), power)
+        _power_(torch.add(sq[..., 0], sq[..., 1], out=dst.transpose(1, 2)), power)
         return
-    pw = _power_(torch.add(sq[..., 0], sq[..., 1], out=bufs[2][: n * n_bins].view(n, n_bins)), power)
+    pw = _power_(torch.add(sq[..., 0], sq[..., 1], out=bufs[2][: e * n * n_bins].view(e, n, n_bins)), power)
+    if e == 1:  # 2-D products write straight into the strided output
+        pw, dst = pw[0], dst[0]
     for r0, r1, w, c0, c1 in groups:
         if w is None:
-            dst[r0:r1] = 0
+            dst[..., r0:r1, :] = 0
         else:
-            torch.matmul(w, pw[:, c0:c1].t(), out=dst[r0:r1])
+            torch.matmul(w, pw[..., c0:c1].transpose(-1, -2), out=dst[..., r0:r1, :])
 
 
 def fft_stft(x, window, hop_length: int, center: bool, pad_mode: str) -> tuple[torch.Tensor, torch.Tensor]:
