@@ -133,7 +133,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", type=int, default=90, help="CUDA compute capability, e.g. 80 or 90")
     parser.add_argument("--only", default="", help="compile only the variants whose name contains this")
+    parser.add_argument("--shard", default="0/1", help="K/N: compile only every N-th variant from the K-th (0-based), "
+                        "so N processes share the work")
     args = parser.parse_args(argv)
+    shard, shards = (int(v) for v in args.shard.split("/"))
     if K.INTERPRET:
         print("unset TRITON_INTERPRET: this compiles for a GPU", file=sys.stderr)
         return 2
@@ -141,8 +144,8 @@ def main(argv=None) -> int:
 
     ptxas = get_ptxas(args.arch).path
     failed = 0
-    for name, fn, constexprs, cfg, sig_kw in _variants():
-        if args.only not in name:
+    for index, (name, fn, constexprs, cfg, sig_kw) in enumerate(_variants()):
+        if args.only not in name or index % shards != shard:
             continue
         cfg = dict(cfg)
         options = {k: cfg.pop(k) for k in ("num_warps", "num_stages") if k in cfg}
