@@ -38,7 +38,8 @@ class MelSpectrogram(FilterbankSpectrogram):
     precision : {None, 'exact', 'ieee', 'tf32', 'bf16', 'highest', 'high', 'medium'}, optional
         How a fast backend computes float32 products (:mod:`nnaudio_fast.precision`).
     **kwargs
-        Passed to the inner :class:`~nnaudio_fast.STFT` (as nnAudio does).
+        Passed to the inner :class:`~nnaudio_fast.STFT` (as nnAudio does), e.g. ``trainable_window=True``: a
+        trainable window on the fixed DFT (with ``trainable_mel=True``, what the torch pipeline trains, at its speed).
 
     State: ``stft.wsin``, ``stft.wcos``, ``stft.window_mask``, ``mel_basis`` ``(n_mels, n_fft // 2 + 1)``.
     """
