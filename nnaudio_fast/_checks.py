@@ -176,31 +176,43 @@ def module_input(x: torch.Tensor, name: str = "x") -> torch.Tensor:
     )
 
 
-def support(value, rows: int, columns: int, what: str = "fbank"):
+#: How :func:`support` names a CQT kernel matrix, its rows and its taps (the defaults name a filterbank).
+CQT_SUPPORT = ("the kernels", "bins", "kernel width")
+
+
+def support(value, rows: int, columns: int, what: str = "fbank", row_unit: str = "filters",
+            column_unit: str = "frequency bins"):
     """A checked ``support`` certificate (``None`` or ``rows`` pairs ``0 <= lo <= hi <= columns``) as a tuple of
-    int pairs (hashable, so backends can cache what they derive from it)."""
+    int pairs (hashable, so backends can cache what they derive from it). ``what``, ``row_unit``, ``column_unit``
+    name the matrix, its rows and its columns in the errors."""
     if value is None:
         return None
+    names = (what, row_unit, column_unit)
     if isinstance(value, tuple):  # the layers pass the same tuple every call: checked once
         try:
-            return _support_checked(value, rows, columns, what)
+            return _support_checked(value, rows, columns, names)
         except TypeError:  # unhashable items
             pass
-    return _support_pairs(value, rows, columns, what)
+    return _support_pairs(value, rows, columns, names)
 
 
 @functools.lru_cache(maxsize=64)
-def _support_checked(value: tuple, rows: int, columns: int, what: str):
-    return _support_pairs(value, rows, columns, what)
+def _support_checked(value: tuple, rows: int, columns: int, names: tuple):
+    return _support_pairs(value, rows, columns, names)
 
 
-def _support_pairs(value, rows: int, columns: int, what: str):
+def _support_pairs(value, rows: int, columns: int, names: tuple):
+    what, row_unit, column_unit = names
+    fix = "compute it with nnaudio_fast.bases.row_support"
     try:
         pairs = tuple((int(lo), int(hi)) for lo, hi in value)
     except (TypeError, ValueError):
         raise TypeError(f"support must be a sequence of (lo, hi) integer pairs, one per row of {what}, "
-                        f"got {type(value).__name__}.") from None
-    if len(pairs) != rows or any(not 0 <= lo <= hi <= columns for lo, hi in pairs):
-        raise ValueError(f"support has {len(pairs)} pairs; it needs {rows} (one per row of {what}), each "
-                         f"0 <= lo <= hi <= {columns}; compute it with nnaudio_fast.bases.row_support({what}).")
+                        f"got {type(value).__name__}; {fix}.") from None
+    if len(pairs) != rows:
+        raise ValueError(f"support has {len(pairs)} (lo, hi) pairs but there are {rows} {row_unit} in {what} "
+                         f"(one pair each); {fix}.")
+    bad = next((i for i, (lo, hi) in enumerate(pairs) if not 0 <= lo <= hi <= columns), None)
+    if bad is not None:
+        raise ValueError(f"support[{bad}]={pairs[bad]} must satisfy 0 <= lo <= hi <= {column_unit} {columns}; {fix}.")
     return pairs

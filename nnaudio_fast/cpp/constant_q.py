@@ -60,6 +60,7 @@ from typing import NamedTuple
 
 import torch
 
+from .. import _checks
 from ..geometry import n_frames
 from ..primitives import frames, pad_indices, portable
 
@@ -130,7 +131,8 @@ def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, preci
     if n_t < 1:  # no frame: the definition raises its error
         return _dense(x, kr, ki, hop_length, center, pad_mode)
     rows = x.shape[0] * (n_t + -(-width // hop_length))
-    plan = _plan(_canonical(support, kr.shape[0], width), hop_length, width, _bucket(rows))
+    support = _checks.support(support, kr.shape[0], width, *_checks.CQT_SUPPORT)
+    plan = _plan(support, hop_length, width, _bucket(rows))
     out = _support_product(x, kr, ki, hop_length, left, pad_mode, n_t, plan)
     n = kr.shape[0]
     return out[:, :n], -out[:, n:]
@@ -142,17 +144,6 @@ def _dense(x, kr, ki, hop_length, center, pad_mode):
     fr = frames(x, kr.shape[-1], hop_length, center, pad_mode)
     out = torch.matmul(fr, torch.cat((kr, ki), 0).t()).transpose(1, 2)
     return out[:, :n], -out[:, n:]
-
-
-def _canonical(support, n_bins: int, width: int) -> tuple:
-    """``support`` as a tuple of ``(lo, hi)`` int pairs, checked against the kernels' shape."""
-    if len(support) != n_bins:
-        raise ValueError(f"support has {len(support)} (lo, hi) pairs; the kernels have {n_bins} bins.")
-    out = tuple((int(lo), int(hi)) for lo, hi in support)
-    bad = next((i for i, (lo, hi) in enumerate(out) if not 0 <= lo <= hi <= width), None)
-    if bad is not None:
-        raise ValueError(f"support[{bad}]={out[bad]} must satisfy 0 <= lo <= hi <= kernel width {width}.")
-    return out
 
 
 def _bucket(rows: int) -> int:

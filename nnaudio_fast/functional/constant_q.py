@@ -48,7 +48,7 @@ def cqt_from_kernels(waveform, kr, ki, hop_length: int, center: bool = True, pad
     it for kernels that are trained or edited."""
     if kr.shape != ki.shape or kr.dim() != 2:
         raise ValueError(f"kr {tuple(kr.shape)} and ki {tuple(ki.shape)} must both have shape (n_bins, width).")
-    support = _checks.support(support, kr.shape[0], kr.shape[1], "kr")
+    support = _checks.support(support, kr.shape[0], kr.shape[1], *_checks.CQT_SUPPORT)
     _checks.precision(precision)
     center = _checks.boolean("center", center)
     x, lead, (kr, ki), pad_mode = _prepare(waveform, (kr, ki), kr.shape[-1], hop_length, center, pad_mode)

@@ -13,6 +13,7 @@ import torch
 
 import nnaudio_fast as nf
 from nnaudio_fast import bases, cpp, reference
+from nnaudio_fast import functional as AF
 from nnaudio_fast.cpp import fourier as CF
 
 from helpers import noise, rel_err
@@ -266,3 +267,16 @@ def test_trainable_window_gradcheck_on_the_reference(rng):
 def test_trainable_window_and_kernels_exclude_each_other():
     with pytest.raises(ValueError, match="trainable_window"):
         nf.STFT(n_fft=64, trainable=True, trainable_window=True)
+
+
+@pytest.mark.parametrize("support,error,match", [
+    (((0, 4),) * 2, ValueError, "there are 3 filters in fbank"),
+    (((0, 4), (2, 1), (0, 4)), ValueError, r"support\[1\]=\(2, 1\)"),
+    (((0, 4), (0, 34), (0, 4)), ValueError, "frequency bins 33"),
+    ((0, 1, 2), TypeError, "integer pairs"),
+])
+def test_invalid_filterbank_supports_raise(support, error, match):
+    wc, ws, win = _kernels(64, torch.float32)
+    with pytest.raises(error, match=match):
+        AF.spectrogram_from_kernels(torch.ones(1, 500), wc, ws, torch.ones(3, 33), 16, dft_window=win,
+                                    support=support)
