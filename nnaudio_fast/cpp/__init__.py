@@ -61,7 +61,7 @@ def runs_on(device: torch.device) -> bool:
     return torch.device(device).type == "cpu"
 
 
-def _fft_usable(wcos: torch.Tensor, wsin: torch.Tensor, dft_window) -> bool:
+def _fft_usable(wcos: torch.Tensor, dft_window) -> bool:
     """The certificate holds: the kernels are the DFT times ``dft_window`` (kernels computed from a trainable
     window included: their gradient reaches the window through the FFT just as through the product)."""
     return dft_window is not None and wcos.shape[0] == wcos.shape[1] // 2 + 1
@@ -79,7 +79,7 @@ def _kernel_product(x, wcos, wsin, hop_length, center, pad_mode):
 
 def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window=None, *, precision=None):
     """:func:`nnaudio_fast.reference.stft`, by FFT when ``dft_window`` certifies the kernels."""
-    if not _fft_usable(wcos, wsin, dft_window):
+    if not _fft_usable(wcos, dft_window):
         return _kernel_product(x, wcos, wsin, hop_length, center, pad_mode)
     return fourier.fft_stft(x, dft_window, hop_length, center, pad_mode)
 
@@ -110,7 +110,7 @@ def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: s
 def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log, amin,
                     dft_window=None, *, precision=None, support=None):
     """:func:`nnaudio_fast.reference.log_spectrogram`, as :func:`spectrogram` (``log=None``: no log)."""
-    if (_fft_usable(wcos, wsin, dft_window) and not _needs_grad(x, fbank, dft_window)
+    if (_fft_usable(wcos, dft_window) and not _needs_grad(x, fbank, dft_window)
             and not torch.compiler.is_compiling()):
         return fourier.fused_spectrogram(x, dft_window, fbank, hop_length, center, pad_mode, power, log, amin,
                                          support=support)

@@ -158,7 +158,7 @@ def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, blo
             support = ((0, n_bins),) * rows
         groups = [(r0, r1, fbank[r0:r1, c0:c1] if c1 > c0 else None, c0, c1)
                   for r0, r1, c0, c1 in row_groups(support, min(block, total))]
-    bufs = _buffers(x, block, n_fft)
+    bufs = _buffers(x, min(block, b * total), n_fft)  # no block holds more frames than the whole problem
     for first, src in sources:
         count = src.shape[1]
         if b * count <= block:  # the edge frames (or a short middle) of every example: one block

@@ -28,22 +28,14 @@ class FilterbankSpectrogram(BasisModule):
 
     def forward(self, x):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_filters, frames)``."""
-        x = _checks.module_input(x)
-        return self._spectrogram(x)
+        x = _checks.module_input(x)  # by a plan kept while nothing it depends on changes (BasisModule.plan)
+        return self.plan("spectrogram", x, (self.stft,), lambda dtype: self._make_plan(x, dtype))(x)
 
-    def _spectrogram(self, x, log=None, amin=1e-10):
-        """``x`` ``(B, time)`` → the filterbank spectrogram (``log``: see
-        :func:`nnaudio_fast.functional.spectrogram_from_kernels`), by a plan kept while nothing it depends on
-        changes (see :meth:`BasisModule.plan`)."""
-        key = ("spectrogram", log, amin)
-        plan = self.plan(key, x, (self.stft,), lambda dtype: self._make_plan(x, dtype, log, amin))
-        return plan(x)
-
-    def _make_plan(self, x, dtype, log, amin):
+    def _make_plan(self, x, dtype):
         wcos, wsin, window = self.stft.fourier_kernels(dtype)
         return functional.spectrogram_plan(
             wcos, wsin, self._basis(self.FBANK, dtype), self.stride, self.center, self.pad_mode, self.power,
-            self.backend, window, log, amin, self.precision, self._facts().get("support"), like=x,
+            self.backend, window, None, 1e-10, self.precision, self._facts().get("support"), like=x,
         )
 
     def _compute_facts(self) -> dict:

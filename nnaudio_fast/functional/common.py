@@ -79,11 +79,11 @@ def stft_defaults(n_fft, hop_length, win_length, hop_divisor_of="win_length"):
     return n_fft, hop_length, win_length
 
 
-def backend_op(name: str, x: torch.Tensor, backend: str | None):
-    """The operation ``name`` of the backend that computes the flat problem ``x`` (its device and dtype decide with
-    ``backend``, see :mod:`nnaudio_fast.dispatch`). Operations in :data:`nnaudio_fast.dispatch.PRECISION_OPS` take
-    ``precision=`` on every backend."""
-    return dispatch.select(name, x.device, backend, x.dtype)
+def backend_op(name: str, x: torch.Tensor, backend: str | None, dtype: torch.dtype | None = None):
+    """The operation ``name`` of the backend that computes the flat problem ``x`` (its device and dtype, or
+    ``dtype`` when given, decide with ``backend``, see :mod:`nnaudio_fast.dispatch`). Operations in
+    :data:`nnaudio_fast.dispatch.PRECISION_OPS` take ``precision=`` on every backend."""
+    return dispatch.select(name, x.device, backend, x.dtype if dtype is None else dtype)
 
 
 class BoundOp:
@@ -101,9 +101,7 @@ class BoundOp:
         if _checks.compute_dtype(x) != self.dtype:
             raise ValueError(f"this plan was made for {self.dtype} waveforms, got {x.dtype}; make another.")
         _checks.waveform_length(x, self.n_fft, self.center)
-        n = x.shape[0]
-        out = self.fn(nonempty(x.to(self.dtype)), *self.args, **self.kwargs)
-        return out if n == out.shape[0] else out[:n]
+        return restore(self.fn(nonempty(x.to(self.dtype)), *self.args, **self.kwargs), (x.shape[0],))
 
 
 def format_output(re: torch.Tensor, im: torch.Tensor, output_format: str) -> torch.Tensor:

@@ -116,10 +116,10 @@ def spectrogram_plan(wcos, wsin, fbank, hop_length: int, center: bool, pad_mode:
                                      for k in (wcos, wsin, fbank, dft_window))
     kwargs = dict(precision=precision, support=support)
     if log is None:
-        fn = backend_op("spectrogram", like.to(dtype), backend)
+        fn = backend_op("spectrogram", like, backend, dtype)
         args = (wcos, wsin, fbank, hop_length, center, pad_mode, power, dft_window)
     else:
-        fn = backend_op("log_spectrogram", like.to(dtype), backend)
+        fn = backend_op("log_spectrogram", like, backend, dtype)
         args = (wcos, wsin, fbank, hop_length, center, pad_mode, power, log, amin, dft_window)
     return BoundOp(fn, args, kwargs, wcos.shape[-1], center, dtype)
 
