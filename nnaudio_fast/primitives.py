@@ -1,6 +1,6 @@
-"""Plain-PyTorch building blocks that the backends and the functional API share: padding, framing, overlap-add,
-magnitude and phase. Part of the backend contract (:mod:`nnaudio_fast.dispatch`): a backend may build on these,
-never on another backend.
+"""Plain-PyTorch building blocks that the backends and the functional API share: padding, framing, the kernel
+product, overlap-add, magnitude and phase. Part of the backend contract (:mod:`nnaudio_fast.dispatch`): a backend
+may build on these, never on another backend.
 
 Framing uses ``Tensor.unfold`` (a view) and, while a graph is exported or traced (:func:`portable`), gathers, which
 every exporter handles for any input length without shape guards.
@@ -70,6 +70,16 @@ def frames(x: torch.Tensor, n_fft: int, hop_length: int, center: bool, pad_mode:
         starts = torch.arange(n_frames(x.shape[-1], hop_length, n_fft, center=False), device=x.device) * hop_length
         return x[:, starts[:, None] + torch.arange(n_fft, device=x.device)]
     return x.unfold(-1, n_fft, hop_length)
+
+
+def kernel_product(x: torch.Tensor, kr: torch.Tensor, ki: torch.Tensor, hop_length: int, center: bool,
+                   pad_mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(re, im)``, each ``(B, K, T)``, of ``frames·krᵀ − i·frames·kiᵀ`` for kernels ``(K, W)`` (Fourier or CQT):
+    the definition of the STFT-like transforms, one product with the stacked kernels."""
+    n = kr.shape[0]
+    out = torch.matmul(frames(x, kr.shape[-1], hop_length, center, pad_mode), torch.cat((kr, ki), 0).t())
+    out = out.transpose(1, 2)
+    return out[:, :n], -out[:, n:]
 
 
 class _Magnitude(torch.autograd.Function):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 
 from ..geometry import level_lengths
-from ..primitives import frames, log_scale, power_spectrum, synthesize
+from ..primitives import kernel_product, log_scale, power_spectrum, synthesize
 from . import fourier
 from .constant_q import cqt_single
 
@@ -71,16 +71,10 @@ def _needs_grad(*tensors) -> bool:
     return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
 
 
-def _kernel_product(x, wcos, wsin, hop_length, center, pad_mode):
-    out = torch.matmul(frames(x, wcos.shape[-1], hop_length, center, pad_mode), torch.cat((wcos, wsin), 0).t())
-    out = out.transpose(1, 2)
-    return out[:, : wcos.shape[0]], -out[:, wcos.shape[0]:]
-
-
 def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window=None, *, precision=None):
     """:func:`nnaudio_fast.reference.stft`, by FFT when ``dft_window`` certifies the kernels."""
     if not _fft_usable(wcos, dft_window):
-        return _kernel_product(x, wcos, wsin, hop_length, center, pad_mode)
+        return kernel_product(x, wcos, wsin, hop_length, center, pad_mode)
     return fourier.fft_stft(x, dft_window, hop_length, center, pad_mode)
 
 

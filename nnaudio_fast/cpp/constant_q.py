@@ -62,7 +62,7 @@ import torch
 
 from .. import _checks
 from ..geometry import n_frames
-from ..primitives import frames, pad_indices, portable
+from ..primitives import kernel_product, pad_indices, portable
 
 #: Smallest block width (taps per row of ``X_p``): hops below it run in ``m = ⌈MIN_BLOCK / hop⌉`` phases (at
 #: most MAX_PHASES) so each product has an inner dimension of ``m·hop`` taps.
@@ -124,25 +124,17 @@ def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, preci
     products then skip those taps (see the module notes). ``precision`` is ignored (CPU products are FP32).
     """
     if support is None or x.shape[0] == 0 or portable() or torch.compiler.is_compiling():
-        return _dense(x, kr, ki, hop_length, center, pad_mode)
+        return kernel_product(x, kr, ki, hop_length, center, pad_mode)
     width = kr.shape[-1]
     left = width // 2 if center else 0
     n_t = n_frames(x.shape[-1] + 2 * left, hop_length, width, center=False)
     if n_t < 1:  # no frame: the definition raises its error
-        return _dense(x, kr, ki, hop_length, center, pad_mode)
+        return kernel_product(x, kr, ki, hop_length, center, pad_mode)
     rows = x.shape[0] * (n_t + -(-width // hop_length))
     support = _checks.support(support, kr.shape[0], width, *_checks.CQT_SUPPORT)
     plan = _plan(support, hop_length, width, _bucket(rows))
     out = _support_product(x, kr, ki, hop_length, left, pad_mode, n_t, plan)
     n = kr.shape[0]
-    return out[:, :n], -out[:, n:]
-
-
-def _dense(x, kr, ki, hop_length, center, pad_mode):
-    """The definition: frames times the stacked kernels, one product."""
-    n = kr.shape[0]
-    fr = frames(x, kr.shape[-1], hop_length, center, pad_mode)
-    out = torch.matmul(fr, torch.cat((kr, ki), 0).t()).transpose(1, 2)
     return out[:, :n], -out[:, n:]
 
 

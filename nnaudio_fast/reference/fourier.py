@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ..primitives import frames, log_scale, power_spectrum, synthesize
+from ..primitives import kernel_product, log_scale, power_spectrum, synthesize
 
 
 def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window=None, *, precision=None):
@@ -15,10 +15,7 @@ def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window
     windowed by it, so a backend may use an FFT. The reference ignores it, and ``precision`` (its float32 products
     follow torch's matmul settings).
     """
-    n_bins = wcos.shape[0]
-    fr = frames(x, wcos.shape[-1], hop_length, center, pad_mode)
-    out = torch.matmul(fr, torch.cat((wcos, wsin), 0).t()).transpose(1, 2)
-    return out[:, :n_bins], -out[:, n_bins:]
+    return kernel_product(x, wcos, wsin, hop_length, center, pad_mode)
 
 
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
