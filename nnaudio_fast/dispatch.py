@@ -109,6 +109,20 @@ def _load(name: str) -> tuple[ModuleType | None, str | None]:
     return (None, reason) if reason else (mod, None)
 
 
+# os.environ's own mapping (encoded name -> encoded value, kept current by os.environ's setters): its ``.get`` of
+# an unset variable raises and catches a KeyError, several microseconds on a per-call path.
+_ENV_DATA = getattr(os.environ, "_data", None)
+_ENV_KEY = os.environ.encodekey(ENV_VAR) if _ENV_DATA is not None else None
+
+
+def env_backend() -> str:
+    """``$NNAUDIO_FAST_BACKEND`` as set now (``''`` when unset), cheap enough to read on every call."""
+    if _ENV_DATA is None:
+        return os.environ.get(ENV_VAR, "")
+    value = _ENV_DATA.get(_ENV_KEY)
+    return "" if value is None else os.environ.decodevalue(value)
+
+
 def requested_backend(backend: str | None = None) -> str:
     """The backend name in force: the argument, else ``$NNAUDIO_FAST_BACKEND``, else ``'auto'``."""
     name = backend if backend is not None else os.environ.get(ENV_VAR, "").strip() or "auto"

@@ -67,10 +67,6 @@ def _fft_usable(wcos: torch.Tensor, dft_window) -> bool:
     return dft_window is not None and wcos.shape[0] == wcos.shape[1] // 2 + 1
 
 
-def _needs_grad(*tensors) -> bool:
-    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
-
-
 def stft(x, wcos, wsin, hop_length: int, center: bool, pad_mode: str, dft_window=None, *, precision=None):
     """:func:`nnaudio_fast.reference.stft`, by FFT when ``dft_window`` certifies the kernels."""
     if not _fft_usable(wcos, dft_window):
@@ -92,20 +88,28 @@ def istft(re, im, icos, isin, window, hop_length: int, center: bool, length, dft
     return synthesize(frames_, window, hop_length, center, length)
 
 
+def _fusable(x, wcos, fbank, dft_window) -> bool:
+    """The fused path applies: a certified plain DFT, no gradient to compute, not traced by ``torch.compile``."""
+    if dft_window is None or wcos.shape[0] != wcos.shape[1] // 2 + 1 or torch.compiler.is_compiling():
+        return False
+    return not (torch.is_grad_enabled() and (x.requires_grad or dft_window.requires_grad
+                                             or (fbank is not None and fbank.requires_grad)))
+
+
 def spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, dft_window=None,
                 *, precision=None, support=None):
     """:func:`nnaudio_fast.reference.spectrogram`: fused and blocked over ``support`` when the kernels are a
     certified plain DFT and no gradient is needed (:func:`nnaudio_fast.cpp.fourier.fused_spectrogram`), else the
     FFT (or kernel product) followed by torch operations."""
-    return log_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, None, 0.0, dft_window,
-                           support=support)
+    if _fusable(x, wcos, fbank, dft_window):
+        return fourier.fused_spectrogram(x, dft_window, fbank, hop_length, center, pad_mode, power, support=support)
+    return log_spectrogram(x, wcos, wsin, fbank, hop_length, center, pad_mode, power, None, 0.0, dft_window)
 
 
 def log_spectrogram(x, wcos, wsin, fbank, hop_length: int, center: bool, pad_mode: str, power: float, log, amin,
                     dft_window=None, *, precision=None, support=None):
     """:func:`nnaudio_fast.reference.log_spectrogram`, as :func:`spectrogram` (``log=None``: no log)."""
-    if (_fft_usable(wcos, dft_window) and not _needs_grad(x, fbank, dft_window)
-            and not torch.compiler.is_compiling()):
+    if _fusable(x, wcos, fbank, dft_window):
         return fourier.fused_spectrogram(x, dft_window, fbank, hop_length, center, pad_mode, power, log, amin,
                                          support=support)
     re, im = stft(x, wcos, wsin, hop_length, center, pad_mode, dft_window)

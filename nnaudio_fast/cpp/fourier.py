@@ -24,7 +24,10 @@ The fused path computes no gradient (its buffers are written in place) and is no
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import warnings
+import weakref
 
 import torch
 
@@ -122,10 +125,9 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
     ``support``: ``support[m] = (lo, hi)``, the caller's certificate that ``fbank[m]`` is zero outside
     ``[lo, hi)``; None: dense rows."""
     b, n_fft = x.shape[0], window.shape[0]
-    n_bins = n_fft // 2 + 1
     block = max(8, BLOCK_BYTES // (x.element_size() * n_fft))
     if x.numel() <= WHOLE_PAD_SAMPLES and b * n_frames(x.shape[-1], hop_length, n_fft, center) <= block:
-        out = _small(x, window, fbank, hop_length, center, pad_mode, power)
+        out = _small(x, window, fbank, hop_length, center, pad_mode, power, support)
     else:
         out = _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block)
     if log is not None:
@@ -133,17 +135,49 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
     return out
 
 
-def _small(x, window, fbank, hop_length, center, pad_mode, power) -> torch.Tensor:
-    """A problem that fits one block: a few whole-batch operations (per-operation costs dominate here)."""
+def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> torch.Tensor:
+    """A problem that fits one block: a few whole-batch operations (per-operation costs dominate here). With a
+    certified ``support`` the filterbank is a sparse (CSR) matrix of its support, cached (:func:`_sparse_rows`): at
+    a few hundred frames one sparse product costs less than a dense one or several banded ones."""
     n_fft = window.shape[0]
-    if center and (pad_mode == "constant" or (pad_mode == "reflect" and x.shape[-1] > n_fft // 2)):  # torch pads
-        spec = torch.stft(x, n_fft, hop_length, window=window, center=True, pad_mode=pad_mode, return_complex=True)
-    else:
-        xp = pad(x, n_fft // 2, n_fft // 2, pad_mode) if center else x
-        spec = torch.stft(xp, n_fft, hop_length, window=window, center=False, return_complex=True)
-    sq = torch.view_as_real(spec).square_()  # a contiguous pass: products of the strided halves are slower
-    pw = _power_(torch.add(sq[..., 0], sq[..., 1]), power)  # (B, n_bins, T)
-    return pw if fbank is None else torch.matmul(fbank, pw)
+    xp = pad(x, n_fft // 2, n_fft // 2, pad_mode) if center else x
+    if fbank is None:
+        spec = torch.stft(xp, n_fft, hop_length, window=window, center=False, return_complex=True)  # (B, F, T)
+        sq = torch.view_as_real(spec).square_()  # a contiguous pass: products of the strided halves are slower
+        return _power_(torch.add(sq[..., 0], sq[..., 1]), power)
+    spec = torch.fft.rfft(xp.unfold(-1, n_fft, hop_length) * window)  # (B, T, F): frames as rows
+    sq = torch.view_as_real(spec).square_()
+    pw = _power_(torch.add(sq[..., 0], sq[..., 1]), power)
+    b, t, f = pw.shape
+    if support is None:
+        return torch.matmul(fbank, pw.transpose(1, 2))
+    out = torch.mm(_sparse_rows(fbank, support), pw.view(b * t, f).t())  # (M, B·T)
+    return out.unsqueeze(0) if b == 1 else out.view(-1, b, t).transpose(0, 1).contiguous()
+
+
+#: ``(id(fbank), support) -> (weak reference, (version, data pointer), CSR matrix)``: entries die with their tensor.
+_SPARSE: dict = {}
+
+
+def _sparse_rows(fbank: torch.Tensor, support: tuple) -> torch.Tensor:
+    """``fbank`` restricted to its certified ``support`` as a sparse CSR matrix (exactly the entries the
+    certificate leaves, zeros inside a span included), kept while the same tensor holds the same values."""
+    key = (id(fbank), support)
+    stamp = (fbank._version, fbank.data_ptr())
+    hit = _SPARSE.get(key)
+    if hit is not None and hit[0]() is fbank and hit[1] == stamp:
+        return hit[2]
+    lengths = [max(0, hi - lo) for lo, hi in support]
+    crow = torch.tensor([0, *itertools.accumulate(lengths)], dtype=torch.int64)
+    cols = torch.tensor([c for lo, hi in support for c in range(lo, hi)], dtype=torch.int64)
+    rows = torch.repeat_interleave(torch.arange(len(support)), torch.tensor(lengths, dtype=torch.int64))
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": products of CSR by dense are stable
+        warnings.simplefilter("ignore", UserWarning)
+        csr = torch.sparse_csr_tensor(crow, cols, fbank.detach()[rows, cols], size=tuple(fbank.shape))
+    if len(_SPARSE) >= 64:
+        _SPARSE.clear()
+    _SPARSE[key] = (weakref.ref(fbank, lambda _, k=key: _SPARSE.pop(k, None)), stamp, csr)
+    return csr
 
 
 def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block) -> torch.Tensor:

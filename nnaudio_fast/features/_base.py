@@ -12,8 +12,6 @@ tensors stay out of what pickles.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 from torch import nn
@@ -142,21 +140,27 @@ class BasisModule(nn.Module):
         dtype = _checks.compute_dtype(x)
         if tracing():
             return make(dtype)
-        state = []
-        for layer in (self,) + tuple(children):
-            own = layer._bases_key()
-            if None in own:  # a trainable basis
-                return make(dtype)
-            if own != layer._facts_key:
-                layer.refresh_bases()
-            state.append((own, layer._generation))
-        full = (key, dtype, x.device, os.environ.get(dispatch.ENV_VAR, ""), tuple(state))
+        state = [self._bases_state()]
+        for child in children:
+            state.append(child._bases_state())
+        if None in state:  # a trainable basis
+            return make(dtype)
+        full = (key, dtype, x.device, dispatch.env_backend(), *state)
         found = self._cache.get(full)
         if found is None:
             if len(self._cache) > 32:  # children's bases changed many times: forget the old plans
                 self._cache.clear()
             found = self._cache[full] = make(dtype)
         return found
+
+    def _bases_state(self):
+        """``(bases key, generation)`` once the facts are current, or None while a basis is trainable."""
+        own = self._bases_key()
+        if None in own:
+            return None
+        if own != self._facts_key:
+            self.refresh_bases()
+        return own, self._generation
 
     # -- facts ------------------------------------------------------------------------------------------------
     def _fixed_bases(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import _checks, bases, functional
-from ._base import BasisModule
+from ._base import BasisModule, tracing
 from ._filterbank import FilterbankSpectrogram
 
 
@@ -114,8 +114,34 @@ class MFCC(BasisModule):
     def forward(self, x):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_mfcc, frames)``."""
         mel = self.melspec_layer(x)
-        db = functional.power_to_db(mel, self.ref, self.amin, self.top_db)
-        return torch.matmul(self._basis("dct_basis", db.dtype), db)
+        if tracing() or (torch.is_grad_enabled() and mel.requires_grad):
+            db = functional.power_to_db(mel, self.ref, self.amin, self.top_db)
+            return torch.matmul(self._basis("dct_basis", db.dtype), db)
+        # No gradient: with L = log10 max(S, amin) and o = 10·log10 max(amin, ref), D·(10·L − o) = (10·D)·L − o·D·1,
+        # so the dB scale folds into the DCT, and the top_db clip max(10·L − o, peak − top_db) is L's clip at
+        # max(L) − top_db / 10. Three operations on this call's own mel spectrogram, which is overwritten.
+        amin, dct10, bias = self._db_constants(mel.dtype)
+        log = mel.clamp_(min=amin).log10_()
+        if self.top_db is not None:
+            log = torch.maximum(log, log.amax(dim=(-2, -1), keepdim=True) - self.top_db / 10.0)
+        out = torch.matmul(dct10, log)
+        return out if bias is None else out.sub_(bias)
+
+    def _db_constants(self, dtype: torch.dtype):
+        """``(amin, 10·D, o·D·1 or None when o = 0)`` in ``dtype``, kept while ``ref``, ``amin`` and the DCT
+        hold their values."""
+        dct = self._basis("dct_basis", dtype)
+        key = ("db", dtype, self.ref.data_ptr(), self.ref._version, self.amin.data_ptr(), self.amin._version,
+               dct.data_ptr(), dct._version)
+        found = self._cache.get(key)
+        if found is None:
+            amin = self.amin.to(dtype)
+            offset = 10.0 * torch.log10(torch.maximum(amin, self.ref.to(dtype).abs()))
+            bias = None if bool(offset == 0) else offset * dct.sum(dim=1, keepdim=True)
+            if len(self._cache) > 32:
+                self._cache.clear()
+            found = self._cache[key] = (amin, 10.0 * dct, bias)
+        return found
 
     def extra_repr(self) -> str:
         return f"n_mfcc={self.n_mfcc}, norm={self.norm!r}, top_db={self.top_db}"

@@ -98,10 +98,15 @@ class BoundOp:
         self.n_fft, self.center, self.dtype = n_fft, center, dtype
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if _checks.compute_dtype(x) != self.dtype:
-            raise ValueError(f"this plan was made for {self.dtype} waveforms, got {x.dtype}; make another.")
-        _checks.waveform_length(x, self.n_fft, self.center)
-        return restore(self.fn(nonempty(x.to(self.dtype)), *self.args, **self.kwargs), (x.shape[0],))
+        if x.dtype != self.dtype:  # float16 and bfloat16 compute in float32
+            if _checks.compute_dtype(x) != self.dtype:
+                raise ValueError(f"this plan was made for {self.dtype} waveforms, got {x.dtype}; make another.")
+            x = x.to(self.dtype)
+        if x.shape[-1] < (1 if self.center else self.n_fft):
+            _checks.waveform_length(x, self.n_fft, self.center)  # raises, naming what is missing
+        if _tracing() or x.shape[0]:
+            return self.fn(x, *self.args, **self.kwargs)
+        return restore(self.fn(nonempty(x), *self.args, **self.kwargs), (0,))
 
 
 def format_output(re: torch.Tensor, im: torch.Tensor, output_format: str) -> torch.Tensor:

@@ -114,6 +114,35 @@ def test_banded_product_skips_what_the_support_certifies(rng, monkeypatch):
     assert torch.isnan(dense).any()
 
 
+def test_one_block_sparse_product_reads_only_the_support_and_follows_edits(rng):
+    """A one-block problem multiplies a CSR matrix of the certified support: entries outside it are never read
+    (poisoning them changes nothing; the dense product sees them), and the cached sparse matrix follows in-place
+    edits of the filterbank and never outlives it."""
+    n_fft, hop, dtype = 256, 64, torch.float64
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(16000, n_fft, 20, dtype)
+    for batch in (1, 3):
+        x = noise(rng, batch, 1000, dtype=dtype)
+        assert x.numel() <= CF.WHOLE_PAD_SAMPLES  # the one-block path
+        poisoned = fb.clone()
+        for m, (lo, hi) in enumerate(support):
+            poisoned[m, :lo] = float("nan")
+            poisoned[m, hi:] = float("nan")
+        want = reference.spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0)
+        got = CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=support)
+        assert got.shape == want.shape and got.is_contiguous()
+        assert rel_err(got, want) < 1e-12
+        assert torch.isnan(CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=None)).any()
+        edited = fb.clone()
+        CF.fused_spectrogram(x, win, edited, hop, True, "reflect", 2.0, support=support)
+        edited.mul_(3.0)  # in place: the version counter moves, the cached CSR matrix must not be reused
+        got = CF.fused_spectrogram(x, win, edited, hop, True, "reflect", 2.0, support=support)
+        assert rel_err(got, 3.0 * want) < 1e-12
+    entries = len(CF._SPARSE)
+    del poisoned, edited
+    assert len(CF._SPARSE) < entries  # entries die with their filterbank
+
+
 @pytest.mark.parametrize("frames", [1, 11, 512])
 def test_row_groups_cover_every_row_and_its_support(rng, frames):
     supports = [bases.row_support(_mel(16000, 1024, 128, torch.float64)[0]),

@@ -81,6 +81,25 @@ def test_mfcc_top_db_is_per_example(rng):
         assert rel_err(out[b], ref) <= 1e-9
 
 
+@pytest.mark.parametrize("dtype,bound", [(torch.float64, 1e-12), (torch.float32, 2e-6)])
+def test_mfcc_without_gradients_equals_the_differentiable_path(rng, dtype, bound):
+    """Without gradients MFCC folds the dB scale into the DCT and overwrites its own mel spectrogram; it equals the
+    differentiable path (power_to_db, then the DCT) for every ref/top_db, and follows in-place edits of ``ref``."""
+    x = (noise(rng, 2, 4000) * torch.linspace(0.001, 1.0, 4000, dtype=torch.float64)).to(dtype)
+    for ref, top_db in [(1.0, None), (1.0, 80.0), (0.3, None), (2.0, 20.0)]:
+        layer = nf.MFCC(sr=16000, n_mfcc=13, n_fft=400, hop_length=160, n_mels=40, ref=ref, top_db=top_db,
+                        verbose=False)
+        want = layer(x.clone().requires_grad_(True)).detach()
+        with torch.no_grad():
+            got = layer(x)
+            again = layer(x)
+        assert rel_err(got, want) <= bound and torch.equal(got, again)
+        layer.ref.fill_(0.7)
+        want = layer(x.clone().requires_grad_(True)).detach()
+        with torch.no_grad():
+            assert rel_err(layer(x), want) <= bound
+
+
 def test_power_to_db_matches_librosa(rng):
     s = torch.from_numpy(rng.random((2, 30, 40)) ** 8)
     for ref, top_db in [(1.0, 80.0), (0.3, None), (2.0, 20.0)]:
