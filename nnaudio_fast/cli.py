@@ -1,8 +1,9 @@
-"""Command line: ``nnaudio-fast demo | show FILE.wav | bench | info`` (also ``python -m nnaudio_fast``)."""
+"""Command line: ``nnaudio-fast demo | show FILE.wav | stream FILE.wav | bench | info`` (also ``python -m nnaudio_fast``)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -11,29 +12,36 @@ import torch
 KINDS = ("stft", "mel", "mfcc", "gammatone", "cqt")
 
 
-def _feature(kind: str, x: torch.Tensor, sr: int, backend: str | None) -> tuple[np.ndarray, str]:
-    """``(rows, frames)`` image of feature ``kind`` (dB where that makes sense) and its axis label."""
+def _layer(kind: str, sr: int, backend: str | None, exact_stream: bool = False):
+    """The layer ``show``, ``demo`` and ``stream`` compute feature ``kind`` with (``exact_stream``: MFCC without
+    its top_db clip, which a stream can only approximate)."""
     import nnaudio_fast as nf
-    from nnaudio_fast.functional import power_to_db
 
     if kind == "stft":
-        layer = nf.STFT(n_fft=2048, hop_length=256, sr=sr, output_format="Magnitude", backend=backend)
-        return power_to_db(layer(x) ** 2, top_db=90.0)[0].numpy(), "frequency bin (linear)"
+        return nf.STFT(n_fft=2048, hop_length=256, sr=sr, output_format="Magnitude", backend=backend, verbose=False)
     if kind == "mel":
-        layer = nf.MelSpectrogram(sr=sr, n_fft=2048, hop_length=256, n_mels=128, backend=backend)
-        return power_to_db(layer(x), top_db=90.0)[0].numpy(), "mel band"
+        return nf.MelSpectrogram(sr=sr, n_fft=2048, hop_length=256, n_mels=128, backend=backend, verbose=False)
     if kind == "mfcc":
-        return nf.MFCC(sr=sr, n_mfcc=20, hop_length=256, backend=backend)(x)[0].numpy(), "MFCC"
+        return nf.MFCC(sr=sr, n_mfcc=20, hop_length=256, backend=backend, verbose=False,
+                       **({"top_db": None} if exact_stream else {}))
     if kind == "gammatone":
-        layer = nf.Gammatonegram(sr=sr, n_fft=2048, hop_length=256, n_bins=64, backend=backend)
-        return power_to_db(layer(x), top_db=90.0)[0].numpy(), "gammatone band"
+        return nf.Gammatonegram(sr=sr, n_fft=2048, hop_length=256, n_bins=64, backend=backend, verbose=False)
     if kind == "cqt":
-        if not hasattr(nf, "CQT"):
-            raise ValueError("kind='cqt' is not available in this build; choose one of stft, mel, mfcc, gammatone.")
-        layer = nf.CQT(sr=sr, hop_length=256, fmin=32.70, n_bins=84, bins_per_octave=12, output_format="Magnitude",
-                       backend=backend)
-        return power_to_db(layer(x) ** 2, top_db=90.0)[0].numpy(), "CQT bin (12 per octave from C1)"
+        return nf.CQT(sr=sr, hop_length=256, fmin=32.70, n_bins=84, bins_per_octave=12, output_format="Magnitude",
+                      backend=backend, verbose=False)
     raise ValueError(f"kind={kind!r} is not supported; use one of {KINDS}.")
+
+
+def _feature(kind: str, x: torch.Tensor, sr: int, backend: str | None) -> tuple[np.ndarray, str]:
+    """``(rows, frames)`` image of feature ``kind`` (dB where that makes sense) and its axis label."""
+    from nnaudio_fast.functional import power_to_db
+
+    out = _layer(kind, sr, backend)(x)
+    if kind in ("stft", "cqt"):
+        out = out**2
+    img = out[0].numpy() if kind == "mfcc" else power_to_db(out, top_db=90.0)[0].numpy()
+    return img, {"stft": "frequency bin (linear)", "mel": "mel band", "mfcc": "MFCC", "gammatone": "gammatone band",
+                 "cqt": "CQT bin (12 per octave from C1)"}[kind]
 
 
 def _plot(panels, sr: int, hop: int, title: str, out: str) -> None:
@@ -59,10 +67,15 @@ def _plot(panels, sr: int, hop: int, title: str, out: str) -> None:
 
 
 def _read_wav(path: str) -> tuple[np.ndarray, int]:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path!r} is not a file; pass the path of an audio file (WAV, FLAC, ...).")
     try:
         import soundfile
 
-        y, sr = soundfile.read(path, dtype="float32", always_2d=True)
+        try:
+            y, sr = soundfile.read(path, dtype="float32", always_2d=True)
+        except RuntimeError as exc:  # libsndfile cannot decode it
+            raise ValueError(f"cannot read {path!r} as audio: {exc}") from None
     except ImportError:
         from scipy.io import wavfile
 
@@ -100,6 +113,47 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_stream(args) -> int:
+    """Replay FILE in blocks of ``--block-ms`` through a stream of ``--kind`` (nnaudio_fast.streaming): time per
+    block, real-time factor, latency; ``--check``: the frames equal the layer's output on the whole file."""
+    import time
+
+    from nnaudio_fast.streaming import BOUND_FLOAT32
+
+    y, sr = _read_wav(args.file)
+    if args.block_ms <= 0:
+        raise ValueError(f"--block-ms={args.block_ms} must be positive (e.g. 10).")
+    block = max(1, round(sr * args.block_ms / 1000.0))
+    layer = _layer(args.kind, sr, args.backend, exact_stream=True)
+    stream = layer.streaming()
+    x = torch.from_numpy(y)[None]
+    outs, times = [], []
+    with torch.inference_mode():
+        for start in range(0, x.shape[-1], block):
+            t0 = time.perf_counter()
+            outs.append(stream(x[:, start: start + block]))
+            times.append(time.perf_counter() - t0)
+        outs.append(stream.flush())
+        frames = torch.cat(outs, stream.time_axis)
+    seconds = x.shape[-1] / sr
+    compute = sum(times)
+    print(f"{args.file}: {seconds:.2f} s at {sr} Hz, {len(times)} blocks of {block} samples ({block / sr * 1e3:.1f} ms), "
+          f"{frames.shape[stream.time_axis]} frames of {args.kind}")
+    print(f"  per block: median {np.median(times) * 1e3:.3f} ms, max {max(times) * 1e3:.3f} ms; "
+          f"real-time factor {seconds / compute:.0f}x (audio seconds per compute second)")
+    print(f"  latency: {stream.latency} samples ({stream.latency / sr * 1e3:.1f} ms) from a sample to the last frame "
+          f"reading it, plus up to one block ({block / sr * 1e3:.1f} ms)")
+    if args.check:
+        with torch.inference_mode():
+            want = layer(x)
+        err = float((frames - want).norm() / want.norm())
+        ok = frames.shape == want.shape and err <= BOUND_FLOAT32
+        print(f"  check: {'equal' if ok else 'DIFFERENT'} to the offline call (relative error {err:.2e}, "
+              f"bound {BOUND_FLOAT32:g})")
+        return 0 if ok else 1
+    return 0
+
+
 def cmd_info(args) -> int:
     import nnaudio_fast as nf
 
@@ -134,13 +188,20 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--output", default="out.png")
     p.add_argument("--backend", default=None)
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("stream", help="replay a WAV file through a stream in real-time-sized blocks")
+    p.add_argument("file")
+    p.add_argument("--kind", choices=KINDS, default="mel")
+    p.add_argument("--block-ms", type=float, default=10.0, help="block duration in milliseconds (default 10)")
+    p.add_argument("--check", action="store_true", help="confirm the frames equal the offline call's")
+    p.add_argument("--backend", default=None)
+    p.set_defaults(func=cmd_stream)
     sub.add_parser("bench", help="the benchmark suite: nnaudio-fast bench --help")
     p = sub.add_parser("info", help="version and backend availability")
     p.set_defaults(func=cmd_info)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"nnaudio-fast: error: {exc}", file=sys.stderr)
         return 2
 

@@ -20,7 +20,7 @@ from .filterbanks import (cfp_center_frequencies, cfp_filterbanks, cfp_window, d
 from .fourier import FREQ_SCALES, fourier_bin_frequencies, fourier_kernels, get_window
 from .multirate import (HALFBAND_ATTENUATION_DB, HALFBAND_TRANSITION, PASSBAND, SIDELOBE_MARGIN_BINS,
                         MultirateCQTPlan, cqt_multirate_kernels, cqt_multirate_plan, halfband_lowpass,
-                        halfband_response, multirate_padding)
+                        halfband_response, multirate_padding, multirate_reach)
 
 __all__ = [
     "row_support",
@@ -46,6 +46,7 @@ __all__ = [
     "cqt_multirate_plan",
     "cqt_multirate_kernels",
     "multirate_padding",
+    "multirate_reach",
     "CQTDesign",
     "gammatone_center_frequencies",
     "cfp_center_frequencies",

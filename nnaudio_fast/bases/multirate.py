@@ -150,13 +150,19 @@ def _multirate_impl(sr, fmin, n_bins, bins_per_octave, filter_scale, gamma, wind
     return plan, tuple(kernels)
 
 
-def multirate_padding(offsets, widths, levels) -> int:
-    """Padding (each side, input samples, a multiple of ``2^max(levels)``) such that every frame of a multirate
-    CQT with these kernel offsets/widths reads only padded signal, also through the pyramid filters' reach."""
+def multirate_reach(offsets, widths, levels) -> int:
+    """How far (input samples, either side) a frame of a multirate CQT with these kernel offsets/widths reads
+    from its centre, through the pyramid filters' reach: frame ``t`` depends on ``x[t·hop − r … t·hop + r]`` only."""
     half_h = (len(halfband_lowpass()) - 1) // 2
     reach = 0
     for first, width, level in zip(offsets, widths, levels):
         d = 2**level
         reach = max(reach, max(-first, first + width) * d + d + half_h * (d - 1))
+    return reach
+
+
+def multirate_padding(offsets, widths, levels) -> int:
+    """Padding (each side, input samples, a multiple of ``2^max(levels)``) such that every frame of a multirate
+    CQT with these kernel offsets/widths reads only padded signal, also through the pyramid filters' reach."""
     unit = 2 ** max(levels)
-    return -(-reach // unit) * unit
+    return -(-multirate_reach(offsets, widths, levels) // unit) * unit

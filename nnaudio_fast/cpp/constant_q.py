@@ -62,12 +62,15 @@ import torch
 
 from .. import _checks
 from ..geometry import n_frames
-from ..primitives import kernel_product, pad_indices, portable
+from ..primitives import frames, kernel_product, pad_indices, portable
 
 #: Smallest block width (taps per row of ``X_p``): hops below it run in ``m = ⌈MIN_BLOCK / hop⌉`` phases (at
 #: most MAX_PHASES) so each product has an inner dimension of ``m·hop`` taps.
 MIN_BLOCK = 128
 MAX_PHASES = 16
+#: Problems of at most this many frames (all examples) multiply the dense stacked kernels instead: a stream's step
+#: of one frame costs 0.4 ms so, against 1 ms through the support products' set-up (84 bins, 16384 taps, one thread).
+DENSE_FRAMES = 2
 #: Frame rows per shared product (bounds the memory of its output, stacked kernel rows × rows).
 CHUNK_ROWS = 8192
 #: Most grids (origins ``H / n`` apart, each wide group on the one covering its span in the fewest blocks) a plan
@@ -130,11 +133,25 @@ def cqt_single(x, kr, ki, hop_length: int, center: bool, pad_mode: str, *, preci
     n_t = n_frames(x.shape[-1] + 2 * left, hop_length, width, center=False)
     if n_t < 1:  # no frame: the definition raises its error
         return kernel_product(x, kr, ki, hop_length, center, pad_mode)
-    rows = x.shape[0] * (n_t + -(-width // hop_length))
     support = _checks.support(support, kr.shape[0], width, *_checks.CQT_SUPPORT)
+    if x.shape[0] * n_t <= DENSE_FRAMES and not (torch.is_grad_enabled() and (kr.requires_grad or ki.requires_grad)):
+        return _dense_product(x, kr, ki, hop_length, center, pad_mode)
+    rows = x.shape[0] * (n_t + -(-width // hop_length))
     plan = _plan(support, hop_length, width, _bucket(rows))
     out = _support_product(x, kr, ki, hop_length, left, pad_mode, n_t, plan)
     n = kr.shape[0]
+    return out[:, :n], -out[:, n:]
+
+
+def _dense_product(x, kr, ki, hop: int, center: bool, mode: str):
+    """A frame or two (a stream's step): one product with the cached stacked kernels ``[kr; ki]``."""
+    n = kr.shape[0]
+    fr = frames(x, kr.shape[-1], hop, center, mode)  # (B, T, W)
+    stack = _cached(("dense",), kr, ki, lambda: torch.cat((kr, ki), 0))
+    if fr.shape[0] * fr.shape[1] == 1:  # a matrix-vector product
+        out = torch.mv(stack, fr.reshape(-1)).view(1, 2 * n, 1)
+    else:
+        out = torch.matmul(fr, stack.t()).transpose(1, 2)
     return out[:, :n], -out[:, n:]
 
 
@@ -349,6 +366,38 @@ def _buffer_length(plan: _Plan, hop: int, phases: int, per_phase: int) -> int:
 # ------------------------------------------------------------------------------------------------------ products
 
 
+#: ``key -> (kr, ki, what, value)``: products' operands derived from the last few kernel pairs (stacked block
+#: kernels, the dense stack). The entry holds the kernels themselves (and ``what``: the plan), so their storage,
+#: whose address is part of the key, cannot be freed and reused meanwhile.
+_STACKS: dict = {}
+_STACKS_KEPT = 4
+
+
+def _kernel_stacks(kr, ki, plan: _Plan, block: int) -> list:
+    """:func:`_stacked_kernels` of every grid; cached (:func:`_cached`) unless a gradient is recorded (the copies
+    into place are then part of the graph)."""
+    def make():
+        return [_stacked_kernels(kr, ki, plan, j, block) for j in range(len(plan.grids))]
+
+    if torch.is_grad_enabled() and (kr.requires_grad or ki.requires_grad):
+        return make()
+    return _cached((id(plan), block, plan), kr, ki, make)
+
+
+def _cached(what: tuple, kr, ki, make):
+    """``make()``, kept while ``kr`` and ``ki`` hold the same values (same storage, strides and version counter)."""
+    key = tuple((t.data_ptr(), t._version, t.stride(), tuple(t.shape), t.dtype, t.device) for t in (kr, ki))
+    key += what[:2]
+    hit = _STACKS.get(key)
+    if hit is not None:
+        return hit[-1]
+    value = make()
+    while len(_STACKS) >= _STACKS_KEPT:
+        _STACKS.pop(next(iter(_STACKS)))
+    _STACKS[key] = (kr, ki, what, value)
+    return value
+
+
 def _stacked_kernels(kr, ki, plan: _Plan, grid: int, block: int) -> torch.Tensor:
     """``(2·stacked, H)``: the block kernels of grid ``grid``'s groups, real rows then imaginary rows. Bin ``k``
     of group ``g`` has ``n_q`` consecutive rows ``g.row + (k − k0)·n_q + i``: its taps ``[t0, t0 + n_q·H)``
@@ -409,7 +458,7 @@ def _support_product(x, kr, ki, hop: int, left: int, mode: str, n_t: int, plan: 
     per_example = _layout(plan, n_t, hop)[1] // hop
     per_phase = -(-((b - 1) * per_example + n_t) // phases)
     buf, stride = _buffer(x, left, mode, n_t, hop, plan, _buffer_length(plan, hop, phases, per_phase))
-    kstacks = [_stacked_kernels(kr, ki, plan, j, block) for j in range(len(plan.grids))]
+    kstacks = _kernel_stacks(kr, ki, plan, block)
     outs = {g.k0: [] for g in plan.groups}
     for p in range(phases):
         for j, kstack in enumerate(kstacks):

@@ -42,6 +42,9 @@ BLOCK_BYTES = 1 << 23
 WHOLE_PAD_SAMPLES = 1 << 16
 #: Cost of one more matrix product, in multiply-adds (a call costs a few microseconds).
 PRODUCT_OVERHEAD = 60_000
+#: One-block products of at most this many multiply-adds are dense: a sparse product costs about 8 µs more to set
+#: up (measured with one thread: a few frames of n_fft 400 with 80 mels, or one frame of n_fft 1024 with 128).
+DENSE_MACS = 100_000
 
 
 @functools.lru_cache(maxsize=256)
@@ -136,9 +139,11 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
 
 
 def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> torch.Tensor:
-    """A problem that fits one block: a few whole-batch operations (per-operation costs dominate here). With a
-    certified ``support`` the filterbank is a sparse (CSR) matrix of its support, cached (:func:`_sparse_rows`): at
-    a few hundred frames one sparse product costs less than a dense one or several banded ones."""
+    """A problem that fits one block: a few whole-batch operations (per-operation costs dominate here). Frames are
+    rows; with a certified ``support`` the filterbank is a sparse (CSR) matrix of its support above
+    :data:`DENSE_MACS` (from a few frames to a few hundred one sparse product costs less than a dense one or several
+    banded ones). For the power spectrum the filterbank multiplies the interleaved squares ``(re², im²)`` of each
+    bin with each weight twice: ``Σ_k M[m, k]·(re_k² + im_k²)`` in one product, no addition pass."""
     n_fft = window.shape[0]
     xp = pad(x, n_fft // 2, n_fft // 2, pad_mode) if center else x
     if fbank is None:
@@ -146,38 +151,52 @@ def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> to
         sq = torch.view_as_real(spec).square_()  # a contiguous pass: products of the strided halves are slower
         return _power_(torch.add(sq[..., 0], sq[..., 1]), power)
     spec = torch.fft.rfft(xp.unfold(-1, n_fft, hop_length) * window)  # (B, T, F): frames as rows
+    b, t, f = spec.shape
     sq = torch.view_as_real(spec).square_()
-    pw = _power_(torch.add(sq[..., 0], sq[..., 1]), power)
-    b, t, f = pw.shape
-    if support is None:
-        return torch.matmul(fbank, pw.transpose(1, 2))
-    out = torch.mm(_sparse_rows(fbank, support), pw.view(b * t, f).t())  # (M, B·T)
+    sparse = support is not None and fbank.shape[0] * f * b * t > DENSE_MACS
+    if power == 2.0:
+        operand, pw = _filterbank(fbank, support if sparse else None, True), sq.view(b * t, 2 * f)
+    else:
+        operand, pw = _filterbank(fbank, support if sparse else None, False), _power_(
+            torch.add(sq[..., 0], sq[..., 1]), power).view(b * t, f)
+    out = torch.mm(operand, pw.t())  # (M, B·T)
     return out.unsqueeze(0) if b == 1 else out.view(-1, b, t).transpose(0, 1).contiguous()
 
 
-#: ``(id(fbank), support) -> (weak reference, (version, data pointer), CSR matrix)``: entries die with their tensor.
-_SPARSE: dict = {}
+#: ``(id(fbank), support, interleaved) -> (weak reference, (version, data pointer), operand)``: entries die with
+#: their filterbank.
+_DERIVED: dict = {}
 
 
-def _sparse_rows(fbank: torch.Tensor, support: tuple) -> torch.Tensor:
-    """``fbank`` restricted to its certified ``support`` as a sparse CSR matrix (exactly the entries the
-    certificate leaves, zeros inside a span included), kept while the same tensor holds the same values."""
-    key = (id(fbank), support)
+def _filterbank(fbank: torch.Tensor, support, interleaved: bool) -> torch.Tensor:
+    """The product's operand made of ``fbank``: itself, or with ``interleaved`` each column twice (for the
+    interleaved ``(re², im²)``); restricted to its certified ``support`` as a sparse CSR matrix when that is given
+    (exactly the entries the certificate leaves, zeros inside a span included). Kept while the same tensor holds
+    the same values."""
+    if support is None and not interleaved:
+        return fbank
+    key = (id(fbank), support, interleaved)
     stamp = (fbank._version, fbank.data_ptr())
-    hit = _SPARSE.get(key)
+    hit = _DERIVED.get(key)
     if hit is not None and hit[0]() is fbank and hit[1] == stamp:
         return hit[2]
-    lengths = [max(0, hi - lo) for lo, hi in support]
-    crow = torch.tensor([0, *itertools.accumulate(lengths)], dtype=torch.int64)
-    cols = torch.tensor([c for lo, hi in support for c in range(lo, hi)], dtype=torch.int64)
-    rows = torch.repeat_interleave(torch.arange(len(support)), torch.tensor(lengths, dtype=torch.int64))
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": products of CSR by dense are stable
-        warnings.simplefilter("ignore", UserWarning)
-        csr = torch.sparse_csr_tensor(crow, cols, fbank.detach()[rows, cols], size=tuple(fbank.shape))
-    if len(_SPARSE) >= 64:
-        _SPARSE.clear()
-    _SPARSE[key] = (weakref.ref(fbank, lambda _, k=key: _SPARSE.pop(k, None)), stamp, csr)
-    return csr
+    dense = fbank.detach().repeat_interleave(2, dim=1) if interleaved else fbank.detach()
+    if support is None:
+        operand = dense
+    else:
+        k = 2 if interleaved else 1
+        spans = [(k * lo, k * hi) if hi > lo else (0, 0) for lo, hi in support]
+        lengths = [hi - lo for lo, hi in spans]
+        crow = torch.tensor([0, *itertools.accumulate(lengths)], dtype=torch.int64)
+        cols = torch.tensor([c for lo, hi in spans for c in range(lo, hi)], dtype=torch.int64)
+        rows = torch.repeat_interleave(torch.arange(len(spans)), torch.tensor(lengths, dtype=torch.int64))
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": products of CSR by dense are stable
+            warnings.simplefilter("ignore", UserWarning)
+            operand = torch.sparse_csr_tensor(crow, cols, dense[rows, cols], size=tuple(dense.shape))
+    if len(_DERIVED) >= 64:
+        _DERIVED.clear()
+    _DERIVED[key] = (weakref.ref(fbank, lambda _, k=key: _DERIVED.pop(k, None)), stamp, operand)
+    return operand
 
 
 def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block) -> torch.Tensor:

@@ -140,9 +140,9 @@ class BasisModule(nn.Module):
         dtype = _checks.compute_dtype(x)
         if tracing():
             return make(dtype)
-        state = [self._bases_state()]
+        state = [self._bases_generation()]
         for child in children:
-            state.append(child._bases_state())
+            state.append(child._bases_generation())
         if None in state:  # a trainable basis
             return make(dtype)
         full = (key, dtype, x.device, dispatch.env_backend(), *state)
@@ -153,14 +153,15 @@ class BasisModule(nn.Module):
             found = self._cache[full] = make(dtype)
         return found
 
-    def _bases_state(self):
-        """``(bases key, generation)`` once the facts are current, or None while a basis is trainable."""
+    def _bases_generation(self):
+        """The refresh generation once the facts are current (it then names the bases' state: every change of
+        the bases key refreshes), or None while a basis is trainable."""
         own = self._bases_key()
         if None in own:
             return None
         if own != self._facts_key:
             self.refresh_bases()
-        return own, self._generation
+        return self._generation
 
     # -- facts ------------------------------------------------------------------------------------------------
     def _fixed_bases(self) -> list[str]:

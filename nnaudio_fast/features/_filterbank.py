@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import _checks, bases, functional
+from .. import _checks, bases, functional, streaming
 from ._base import BasisModule
 from .stft import STFT
 
@@ -28,15 +28,28 @@ class FilterbankSpectrogram(BasisModule):
 
     def forward(self, x):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_filters, frames)``."""
-        x = _checks.module_input(x)  # by a plan kept while nothing it depends on changes (BasisModule.plan)
-        return self.plan("spectrogram", x, (self.stft,), lambda dtype: self._make_plan(x, dtype))(x)
+        return self._transform(_checks.module_input(x), self.stft.center)
 
-    def _make_plan(self, x, dtype):
+    def _transform(self, x, center):
+        # by a plan kept while nothing it depends on changes (BasisModule.plan)
+        return self.plan(("spectrogram", center), x, (self.stft,), lambda dtype: self._make_plan(x, dtype, center))(x)
+
+    def _make_plan(self, x, dtype, center):
         wcos, wsin, window = self.stft.fourier_kernels(dtype)
         return functional.spectrogram_plan(
-            wcos, wsin, self._basis(self.FBANK, dtype), self.stride, self.center, self.pad_mode, self.power,
+            wcos, wsin, self._basis(self.FBANK, dtype), self.stride, center, self.pad_mode, self.power,
             self.backend, window, None, 1e-10, self.precision, self._facts().get("support"), like=x,
         )
+
+    def _framed(self, u):
+        """The frames of an already padded ``(batch, n)`` segment (for :meth:`streaming`)."""
+        return self._transform(u, False)
+
+    def streaming(self) -> streaming.FrameStream:
+        """A stateful stream of this layer: ``stream(chunk)`` returns the frames each chunk completes, and with
+        ``stream.flush()`` their concatenation along time is ``self(whole_signal)`` (:mod:`nnaudio_fast.streaming`)."""
+        return streaming.FrameStream(self, streaming.Framing(self._framed, self.n_fft, self.stride, self.center,
+                                                             self.pad_mode))
 
     def _compute_facts(self) -> dict:
         """Also the filterbank's ``support`` (the columns each fixed filter may be non-zero in, stored and exact

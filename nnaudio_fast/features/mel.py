@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import _checks, bases, functional
+from .. import _checks, bases, functional, streaming
 from ._base import BasisModule, tracing
 from ._filterbank import FilterbankSpectrogram
 
@@ -113,10 +113,11 @@ class MFCC(BasisModule):
 
     def forward(self, x):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_mfcc, frames)``."""
-        mel = self.melspec_layer(x)
+        return self._mfcc(self.melspec_layer(x))
+
+    def _mfcc(self, mel):
         if tracing() or (torch.is_grad_enabled() and mel.requires_grad):
-            db = functional.power_to_db(mel, self.ref, self.amin, self.top_db)
-            return torch.matmul(self._basis("dct_basis", db.dtype), db)
+            return self._dct(functional.power_to_db(mel, self.ref, self.amin, self.top_db))
         # No gradient: with L = log10 max(S, amin) and o = 10·log10 max(amin, ref), D·(10·L − o) = (10·D)·L − o·D·1,
         # so the dB scale folds into the DCT, and the top_db clip max(10·L − o, peak − top_db) is L's clip at
         # max(L) − top_db / 10. Three operations on this call's own mel spectrogram, which is overwritten.
@@ -126,6 +127,29 @@ class MFCC(BasisModule):
             log = torch.maximum(log, log.amax(dim=(-2, -1), keepdim=True) - self.top_db / 10.0)
         out = torch.matmul(dct10, log)
         return out if bias is None else out.sub_(bias)
+
+    def _dct(self, db):
+        return torch.matmul(self._basis("dct_basis", db.dtype), db)
+
+    def _framed(self, u):
+        """The coefficients of an already padded ``(batch, n)`` segment (for :meth:`streaming` with
+        ``top_db=None``)."""
+        return self._mfcc(self.melspec_layer._framed(u))
+
+    def _framed_db(self, u):
+        return functional.power_to_db(self.melspec_layer._framed(u), self.ref, self.amin, None)
+
+    def streaming(self) -> streaming.FrameStream:
+        """A stateful stream of this layer (:mod:`nnaudio_fast.streaming`). With ``top_db=None`` the concatenated
+        frames equal ``self(whole_signal)``. With a ``top_db`` clip, which acts below the maximum of the whole
+        signal, the stream clips below the maximum so far instead (:class:`nnaudio_fast.streaming.PeakClippedStream`,
+        ``stream.exact`` is False): equal from the loudest frame on, and wherever the clip does not act."""
+        mel = self.melspec_layer
+        if self.top_db is None:
+            return streaming.FrameStream(self, streaming.Framing(self._framed, mel.n_fft, mel.stride, mel.center,
+                                                                 mel.pad_mode))
+        framing = streaming.Framing(self._framed_db, mel.n_fft, mel.stride, mel.center, mel.pad_mode, self._dct)
+        return streaming.PeakClippedStream(self, framing, self.top_db)
 
     def _db_constants(self, dtype: torch.dtype):
         """``(amin, 10·D, o·D·1 or None when o = 0)`` in ``dtype``, kept while ``ref``, ``amin`` and the DCT

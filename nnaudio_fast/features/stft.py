@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import _checks, bases, functional
+from .. import _checks, bases, functional, streaming
 from ..functional import common, fourier
 from ._base import BasisModule
 
@@ -37,7 +37,7 @@ def _onesided(n_bins: int, n_fft: int, onesided: bool | None) -> bool:
     )
 
 
-def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length):
+def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length, center=None):
     """Shared by ``STFT.inverse`` and ``iSTFT.forward``: two-sided synthesis with the layer's N×N kernels."""
     re, im = fourier.split_complex(X)
     dtype = _checks.compute_dtype(re, "X")
@@ -48,7 +48,8 @@ def _inverse(layer: BasisModule, X, cos_name, sin_name, window, onesided, length
     isin = layer._basis(sin_name, dtype).reshape(n_fft, n_fft) / n_fft
     dft = layer._pristine(cos_name) and layer._pristine(sin_name)
     return functional.istft_from_kernels(
-        re, im, icos, isin, window, layer.stride, layer.center, length, layer.backend, dft
+        re, im, icos, isin, window, layer.stride, layer.center if center is None else center, length, layer.backend,
+        dft,
     )
 
 
@@ -176,18 +177,31 @@ class STFT(BasisModule):
         """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, freq_bins, frames[, 2])``."""
         output_format = output_format or self.output_format
         _checks.choice("output_format", output_format, functional.OUTPUT_FORMATS)
-        x = _checks.module_input(x)
+        return self._transform(_checks.module_input(x), output_format, self.center)
+
+    def _transform(self, x, output_format, center):
         if output_format == "Magnitude":  # the fused |X| epilogue, by a plan kept while the kernels stay the same
-            return self.plan("magnitude", x, (), lambda dtype: self._magnitude_plan(x, dtype))(x)
+            return self.plan(("magnitude", center), x, (), lambda dtype: self._magnitude_plan(x, dtype, center))(x)
         wcos, wsin, window = self.fourier_kernels(_checks.compute_dtype(x))
-        re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, self.center, self.pad_mode, self.backend,
+        re, im = functional.stft_from_kernels(x, wcos, wsin, self.stride, center, self.pad_mode, self.backend,
                                               dft_window=window, precision=self.precision)
         return common.format_output(re, im, output_format)
 
-    def _magnitude_plan(self, x, dtype):
+    def _magnitude_plan(self, x, dtype, center):
         wcos, wsin, window = self.fourier_kernels(dtype)
-        return functional.spectrogram_plan(wcos, wsin, None, self.stride, self.center, self.pad_mode, 1.0,
+        return functional.spectrogram_plan(wcos, wsin, None, self.stride, center, self.pad_mode, 1.0,
                                            self.backend, window, None, 1e-10, self.precision, None, like=x)
+
+    def _framed(self, u):
+        """The frames of an already padded ``(batch, n)`` segment (for :meth:`streaming`)."""
+        return self._transform(u, self.output_format, False)
+
+    def streaming(self) -> streaming.FrameStream:
+        """A stateful stream of this layer: ``stream(chunk)`` returns the frames each chunk completes, and with
+        ``stream.flush()`` their concatenation along ``stream.time_axis`` is ``self(whole_signal)``
+        (:mod:`nnaudio_fast.streaming`)."""
+        return streaming.FrameStream(self, streaming.Framing(self._framed, self.n_fft, self.stride, self.center,
+                                                             self.pad_mode))
 
     def inverse(self, X, onesided=None, length=None, refresh_win=True):
         """Inverse STFT of ``X`` ``(batch, freq_bins, time, 2)`` (or complex ``(batch, freq_bins, time)``).
@@ -269,6 +283,22 @@ class iSTFT(BasisModule):
         lpad = (self.n_fft - self.win_length) // 2
         window = F.pad(w, (lpad, self.n_fft - self.win_length - lpad))
         return _inverse(self, X, "kernel_cos", "kernel_sin", window, onesided, length)
+
+    def _overlap_add(self, X):
+        """The uncentred inverse of complex frames ``(batch, freq_bins, t)`` (for :meth:`streaming`)."""
+        dtype = _checks.compute_dtype(X.real, "frames")
+        w = self._basis("window_mask", dtype).reshape(-1)
+        lpad = (self.n_fft - self.win_length) // 2
+        window = F.pad(w, (lpad, self.n_fft - self.win_length - lpad))
+        return _inverse(self, X, "kernel_cos", "kernel_sin", window, None, None, center=False)
+
+    def streaming(self) -> streaming.InverseStream:
+        """A stateful inverse stream: ``stream(frames)`` returns the samples those frames complete, and with
+        ``stream.flush()`` their concatenation is ``self(all_frames)`` (:mod:`nnaudio_fast.streaming`)."""
+        if self.stride > self.n_fft:
+            raise ValueError(f"hop_length={self.stride} exceeds n_fft={self.n_fft}: the inverse leaves gaps between "
+                             "frames and does not stream; use hop_length <= n_fft.")
+        return streaming.InverseStream(self, self._overlap_add, self.n_fft, self.stride, self.center)
 
     def extra_repr(self) -> str:
         return f"n_fft={self.n_fft}, hop_length={self.stride}, win_length={self.win_length}"

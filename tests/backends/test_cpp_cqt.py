@@ -61,14 +61,16 @@ def _check(x, kr, ki, hop, center, pad_mode, support):
 
 @pytest.fixture(params=["default", "tiny chunks, 3 grids, no overheads"])
 def blocking(request, monkeypatch):
-    """The real constants, or row chunks of 5 rows, three grids and no modelled overheads (chunk boundaries,
-    several shared products and many small groups of each kind occur in small problems)."""
+    """The real constants, or row chunks of 5 rows, three grids, no modelled overheads and no dense path for one
+    or two frames (chunk boundaries, several shared products and many small groups of each kind occur in small
+    problems)."""
     if request.param != "default":
         monkeypatch.setattr(CQ, "CHUNK_ROWS", 5)
         monkeypatch.setattr(CQ, "GRIDS", 3)
         monkeypatch.setattr(CQ, "PRODUCT_OVERHEAD", 0)
         monkeypatch.setattr(CQ, "SUM_OVERHEAD", 0)
         monkeypatch.setattr(CQ, "PRODUCT_ROWS", 0)
+        monkeypatch.setattr(CQ, "DENSE_FRAMES", 0)  # one- and two-frame problems through the support products too
         CQ._plan.cache_clear()
     yield request.param
     CQ._plan.cache_clear()
@@ -261,3 +263,16 @@ def test_invalid_supports_raise(rng, support, match):
     kr = torch.ones(3, 16)
     with pytest.raises(ValueError, match=match):
         CQ.cqt_single(torch.ones(1, 50), kr, kr, 4, True, "reflect", support=support)
+
+
+@pytest.mark.parametrize("batch,length", [(1, 64), (1, 80), (2, 64)])  # one frame, two frames, two examples
+def test_one_or_two_frames_use_the_cached_dense_stack_and_follow_edits(rng, batch, length):
+    """A stream's step (at most DENSE_FRAMES frames) multiplies the cached stacked kernels: equal to the reference,
+    and an in-place edit of the kernels (a new version) is not served from the cache."""
+    kr, ki, support = _random_kernels(rng, 6, 64)
+    x = noise(rng, batch, length)
+    assert batch * ((length - 64) // 16 + 1) <= CQ.DENSE_FRAMES
+    _check(x, kr, ki, 16, False, "reflect", support)
+    kr.mul_(2.0)
+    ki.mul_(-0.5)
+    _check(x, kr, ki, 16, False, "reflect", support)

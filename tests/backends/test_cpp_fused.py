@@ -114,10 +114,11 @@ def test_banded_product_skips_what_the_support_certifies(rng, monkeypatch):
     assert torch.isnan(dense).any()
 
 
-def test_one_block_sparse_product_reads_only_the_support_and_follows_edits(rng):
-    """A one-block problem multiplies a CSR matrix of the certified support: entries outside it are never read
-    (poisoning them changes nothing; the dense product sees them), and the cached sparse matrix follows in-place
-    edits of the filterbank and never outlives it."""
+def test_one_block_sparse_product_reads_only_the_support_and_follows_edits(rng, monkeypatch):
+    """A one-block problem multiplies a CSR matrix of the certified support (above DENSE_MACS multiply-adds):
+    entries outside it are never read (poisoning them changes nothing; the dense product sees them), and the cached
+    sparse matrix follows in-place edits of the filterbank and never outlives it."""
+    monkeypatch.setattr(CF, "DENSE_MACS", 0)
     n_fft, hop, dtype = 256, 64, torch.float64
     wc, ws, win = _kernels(n_fft, dtype)
     fb, support = _mel(16000, n_fft, 20, dtype)
@@ -138,9 +139,9 @@ def test_one_block_sparse_product_reads_only_the_support_and_follows_edits(rng):
         edited.mul_(3.0)  # in place: the version counter moves, the cached CSR matrix must not be reused
         got = CF.fused_spectrogram(x, win, edited, hop, True, "reflect", 2.0, support=support)
         assert rel_err(got, 3.0 * want) < 1e-12
-    entries = len(CF._SPARSE)
+    entries = len(CF._DERIVED)
     del poisoned, edited
-    assert len(CF._SPARSE) < entries  # entries die with their filterbank
+    assert len(CF._DERIVED) < entries  # entries die with their filterbank
 
 
 @pytest.mark.parametrize("frames", [1, 11, 512])

@@ -66,3 +66,17 @@ def test_cpu_fast_path_table_runs(tmp_path):
     assert all(row["ms"] > 0 for row in rows)
     assert [row["peer_over_ours"] for row in rows if row["contender"] == "nnaudio_fast"] == [1.0]
     assert "| Whisper log-mel 400/160/80 | 1 × 0.1 s |" in (tmp_path / "fast.md").read_text()
+
+
+def test_streaming_table_runs(tmp_path):
+    """The streaming benchmark's smoke run: the Mel stream against bare torch, and the short-input layers."""
+    import json
+
+    out = tmp_path / "stream"
+    r = subprocess.run([sys.executable, "-m", "benchmarks.streaming", "--quick", "--only", "mel", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    data = json.loads((tmp_path / "stream.json").read_text())
+    assert {row["contender"] for row in data["streams"]} == {"stream", "bare torch"}
+    assert all(row["us"] > 0 and row["real_time_factor"] > 0 for row in data["streams"])
+    assert {row["feature"] for row in data["short_inputs"]} == {"Mel 1024/256/128", "Whisper log-mel 400/160/80"}

@@ -40,3 +40,19 @@ def test_info_and_bad_kind(tmp_path):
     assert r.returncode == 0 and "backend reference: available" in r.stdout
     r = _run("show", "missing.wav", "--kind", "nope", cwd=tmp_path)
     assert r.returncode != 0 and "nope" in r.stderr
+
+
+def test_stream_replays_a_file_and_checks_the_frames(tmp_path, rng):
+    """``stream FILE --check``: real-time-sized blocks through a stream, the frames equal the offline call's; a
+    missing file or a bad block size exits 2 with a message."""
+    from nnaudio_fast.cli import main
+
+    sr = 16000
+    y = (0.3 * np.sin(2 * np.pi * 300 * np.arange(sr) / sr) + 0.05 * rng.standard_normal(sr)) * 32767
+    scipy.io.wavfile.write(tmp_path / "tone.wav", sr, y.astype(np.int16))
+    for kind in ("mel", "mfcc"):
+        r = _run("stream", "tone.wav", "--kind", kind, "--check", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "equal to the offline call" in r.stdout and "real-time factor" in r.stdout and "latency" in r.stdout
+    assert main(["stream", str(tmp_path / "missing.wav")]) == 2
+    assert main(["stream", str(tmp_path / "tone.wav"), "--block-ms", "0"]) == 2
