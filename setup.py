@@ -60,7 +60,8 @@ class OptionalBuildExt(build_ext):
 
 setup(
     packages=["nnaudio_fast", "nnaudio_fast.bases", "nnaudio_fast.features", "nnaudio_fast.functional",
-              "nnaudio_fast.reference", "nnaudio_fast.cpp", "nnaudio_fast.kernels", "nnaudio_fast.benchmarks"],
+              "nnaudio_fast.reference", "nnaudio_fast.cpp", "nnaudio_fast.transforms", "nnaudio_fast.kernels",
+              "nnaudio_fast.benchmarks"],
     package_dir={"nnaudio_fast": "nnaudio_fast", "nnaudio_fast.kernels": "kernels",
                  "nnaudio_fast.benchmarks": "benchmarks"},
     ext_modules=_extensions(),

@@ -73,6 +73,47 @@ def mel_filterbank(
     return _mel_impl(sr, n_fft, n_filters, fmin, fmax, _checks.boolean("htk", htk), _norm_key(norm))
 
 
+def torchaudio_mel_filterbank(n_freqs: int, f_min: float, f_max: float, n_mels: int, sample_rate: float,
+                              norm: str | None = None, mel_scale: str = "htk") -> np.ndarray:
+    """torchaudio's mel filterbank (``torchaudio.functional.melscale_fbanks``), shape ``(n_freqs, n_mels)``, float64.
+
+    The same triangles as :func:`mel_filterbank` (rising from edge ``f[m]`` to ``f[m+1]``, falling to ``f[m+2]``,
+    ``n_mels + 2`` edges equally spaced in mel from ``f_min`` to ``f_max``), evaluated at ``n_freqs`` frequencies
+    equally spaced from 0 to ``sample_rate // 2`` (torchaudio's grid: the floor of half the rate, which differs
+    from the DFT bins ``k·sr / n_fft`` for odd rates); ``norm='slaney'`` scales filter ``m`` by
+    ``2 / (f[m+2] − f[m])``.
+    """
+    n_freqs = _checks.positive_int("n_freqs", n_freqs)
+    n_mels = _checks.positive_int("n_mels", n_mels)
+    sample_rate = _checks.positive_float("sample_rate", sample_rate)
+    f_min = _checks.non_negative_float("f_min", f_min)
+    f_max = _checks.positive_float("f_max", f_max)
+    if f_min >= f_max:
+        raise ValueError(f"f_min={f_min} must be below f_max={f_max}.")
+    _checks.choice("mel_scale", mel_scale, ("htk", "slaney"))
+    if norm is not None and norm != "slaney":
+        raise ValueError(f"norm={norm!r} is not supported; use None or 'slaney'.")
+    _checks.array_size((n_freqs, n_mels), "a mel filterbank", f"n_freqs={n_freqs}, n_mels={n_mels}", "use fewer bins")
+    return _torchaudio_mel(n_freqs, f_min, f_max, n_mels, sample_rate, norm, mel_scale)
+
+
+@functools.lru_cache(maxsize=64)
+def _torchaudio_mel(n_freqs, f_min, f_max, n_mels, sample_rate, norm, mel_scale):
+    htk = mel_scale == "htk"
+    freqs = np.linspace(0.0, sample_rate // 2, n_freqs)
+    edges = mel_to_hz(np.linspace(hz_to_mel(f_min, htk), hz_to_mel(f_max, htk), n_mels + 2), htk)
+    width = np.diff(edges)
+    rise = (freqs[:, None] - edges[None, :-2]) / width[None, :-1]
+    fall = (edges[None, 2:] - freqs[:, None]) / width[None, 1:]
+    fb = np.maximum(0.0, np.minimum(rise, fall))
+    if norm == "slaney":
+        fb *= 2.0 / (edges[2:] - edges[:-2])
+    if np.any(fb.max(axis=0) == 0.0):
+        warnings.warn(f"at least one mel filter is all zero: n_mels={n_mels} is too many for n_freqs={n_freqs}.",
+                      stacklevel=3)
+    return frozen(fb)
+
+
 def _filterbank_arguments(sr, n_fft, count_name, count, fmin, fmax, kind):
     """Checked ``(sr, n_fft, count, fmin, fmax)`` of a filterbank on the one-sided spectrum (``fmax=None`` is
     ``sr / 2``), its size estimated before anything is built."""

@@ -1,4 +1,5 @@
-"""Functional API on ``(..., time)`` tensors, torchaudio style.
+"""Functional API on ``(..., time)`` tensors, with librosa's argument names (torchaudio's names are in
+:mod:`nnaudio_fast.transforms.functional`).
 
 Two levels:
 

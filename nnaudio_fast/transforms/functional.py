@@ -1,0 +1,78 @@
+"""torchaudio.functional's names for the spectral helpers (``nnaudio_fast.transforms.functional``): the same
+arguments, defaults, shapes and dtypes, computed here (tested against torchaudio 2.9's outputs).
+
+* :func:`melscale_fbanks` ``(n_freqs, n_mels)``: torchaudio's mel filterbank (frequencies from 0 to
+  ``sample_rate // 2``; HTK or Slaney mel scale; Slaney area normalisation).
+* :func:`create_dct` ``(n_mels, n_mfcc)``: the DCT-II matrix, ``norm='ortho'`` or None (times 2).
+* :func:`amplitude_to_DB`, :func:`DB_to_amplitude`: ``multiplier·log10(max(x, amin)) − multiplier·db_multiplier``,
+  clipped ``top_db`` below the maximum of each item of the batch (over its channel, frequency and time axes).
+* :func:`compute_deltas`: ``d_t = Σ_{n=1}^{N} n·(c_{t+n} − c_{t−n}) / (2·Σ_{n=1}^{N} n²)``, ``N = (win_length − 1)
+  // 2``, the time axis padded by ``N`` in ``mode`` (any :func:`torch.nn.functional.pad` mode).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .. import _checks, bases
+
+__all__ = ["melscale_fbanks", "create_dct", "amplitude_to_DB", "DB_to_amplitude", "compute_deltas"]
+
+
+def melscale_fbanks(n_freqs: int, f_min: float, f_max: float, n_mels: int, sample_rate: int, norm: str | None = None,
+                    mel_scale: str = "htk") -> torch.Tensor:
+    """Mel filterbank ``(n_freqs, n_mels)`` (float32), to multiply a ``(..., time, n_freqs)`` spectrogram by."""
+    fb = bases.torchaudio_mel_filterbank(n_freqs, f_min, f_max, n_mels, sample_rate, norm, mel_scale)
+    return torch.tensor(fb, dtype=torch.float32)
+
+
+def create_dct(n_mfcc: int, n_mels: int, norm: str | None) -> torch.Tensor:
+    """DCT-II matrix ``(n_mels, n_mfcc)`` (float32): ``mel @ dct`` transforms the last axis."""
+    n_mfcc = _checks.positive_int("n_mfcc", n_mfcc)
+    if n_mfcc > _checks.positive_int("n_mels", n_mels):
+        raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}.")
+    return torch.tensor(bases.dct_matrix(n_mels, norm)[:n_mfcc].T, dtype=torch.float32)
+
+
+def amplitude_to_DB(x: torch.Tensor, multiplier: float, amin: float, db_multiplier: float,
+                    top_db: float | None = None) -> torch.Tensor:
+    """``x`` ``(..., freq, time)`` (with a channel axis before them when ``x`` has more than two) in decibels;
+    ``multiplier`` 10 for power, 20 for amplitude; ``db_multiplier`` is ``log10(max(amin, ref))``."""
+    _checks.compute_dtype(x, "x")
+    amin = _checks.positive_float("amin", amin, " (the floor below which values are clipped, e.g. 1e-10)")
+    x_db = multiplier * torch.log10(torch.clamp(x, min=amin)) - multiplier * db_multiplier
+    if top_db is None:
+        return x_db
+    top_db = _checks.non_negative_float("top_db", top_db, " (or None for no clipping)")
+    shape = x_db.shape
+    channels = shape[-3] if x_db.dim() > 2 else 1
+    packed = x_db.reshape(-1, channels, shape[-2], shape[-1])
+    floor = packed.amax(dim=(-3, -2, -1), keepdim=True) - top_db
+    return torch.maximum(packed, floor).reshape(shape)
+
+
+def DB_to_amplitude(x: torch.Tensor, ref: float, power: float) -> torch.Tensor:
+    """Inverse of :func:`amplitude_to_DB` without clipping: ``ref · (10^(x / 10))^power`` (``power`` 1 for power,
+    0.5 for amplitude)."""
+    _checks.compute_dtype(x, "x")
+    return ref * torch.pow(torch.pow(10.0, 0.1 * x), power)
+
+
+def compute_deltas(specgram: torch.Tensor, win_length: int = 5, mode: str = "replicate") -> torch.Tensor:
+    """Delta coefficients of ``specgram`` ``(..., freq, time)`` along time (see the module docstring)."""
+    _checks.compute_dtype(specgram, "specgram")
+    win_length = _checks.positive_int("win_length", win_length)
+    if win_length < 3:
+        raise ValueError(f"win_length={win_length} must be at least 3 (N = (win_length - 1) // 2 >= 1).")
+    if specgram.dim() < 1 or specgram.shape[-1] < 1:
+        raise ValueError(f"specgram has shape {tuple(specgram.shape)}; pass (..., freq, time) with time >= 1.")
+    n = (win_length - 1) // 2
+    shape = specgram.shape
+    x = specgram.reshape(1, -1, shape[-1])
+    x = F.pad(x, (n, n), mode=mode)
+    denom = 2.0 * sum(k * k for k in range(1, n + 1))
+    out = torch.zeros_like(x[..., n: x.shape[-1] - n])
+    for k in range(1, n + 1):
+        out = out + k * (x[..., n + k: x.shape[-1] - n + k] - x[..., n - k: x.shape[-1] - n - k])
+    return (out / denom).reshape(shape)
