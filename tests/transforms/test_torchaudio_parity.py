@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -101,3 +102,64 @@ def test_bad_arguments_name_themselves():
         TF.create_dct(50, 40, "ortho")
     with pytest.raises(ValueError, match="has dtype torch.int64"):
         TF.amplitude_to_DB(torch.ones(3, 4, dtype=torch.int64), 10.0, 1e-10, 0.0)
+
+
+def _kwargs(key):
+    kw = json.loads(str(FIXTURES[key]))
+    if kw.get("window_fn") == "hamming":
+        kw["window_fn"] = torch.hamming_window
+    return kw
+
+
+@pytest.mark.parametrize("case", _cases("Spectrogram"))
+def test_spectrogram(case):
+    """Power, magnitude, complex, normalised, win_length < n_fft with pad, uncentred, two-sided, another window,
+    on a (2, 2, time) input: the layout and values of torchaudio's."""
+    kw = _kwargs(f"Spectrogram/{case}/kwargs")
+    layer = T.Spectrogram(**kw)
+    assert list(layer.state_dict()) == ["window"]
+    got = layer(_get("wave/x"))
+    want = _get(f"Spectrogram/{case}/out")
+    if kw.get("power", 2.0) is None:
+        assert got.is_complex()
+        got = torch.view_as_real(got)
+    assert rel_err(got, want) <= 1e-5, kw
+
+
+def test_spectrogram_float64():
+    got = T.Spectrogram(n_fft=256, hop_length=64)(_get("wave/x").double())
+    assert got.dtype == torch.float64
+    assert rel_err(got, _get("Spectrogram64/out")) <= 1e-10
+
+
+@pytest.mark.parametrize("case", _cases("MelSpectrogram"))
+def test_mel_spectrogram(case):
+    kw = _kwargs(f"MelSpectrogram/{case}/kwargs")
+    layer = T.MelSpectrogram(sample_rate=16000, **kw)
+    assert list(layer.state_dict()) == ["spectrogram.window", "mel_scale.fb"]
+    assert rel_err(layer(_get("wave/x")), _get(f"MelSpectrogram/{case}/out")) <= 1e-5, kw
+
+
+@pytest.mark.parametrize("case", [c for c in _cases("MFCC") if c != "keys"])
+def test_mfcc(case):
+    kw = _kwargs(f"MFCC/{case}/kwargs")
+    layer = T.MFCC(sample_rate=16000, **kw)
+    assert rel_err(layer(_get("wave/x")), _get(f"MFCC/{case}/out")) <= 1e-5, kw
+    if case == "0":
+        assert list(layer.state_dict()) == json.loads(str(FIXTURES["MFCC/keys/keys"]))
+
+
+def test_waveform_transforms_on_edge_inputs(rng):
+    """Batch 1 without leading dimensions, an empty batch, a float64 input through MelSpectrogram (float64 bases),
+    a torchaudio state_dict round trip."""
+    mel = T.MelSpectrogram(sample_rate=16000, n_fft=256, hop_length=64, n_mels=32)
+    x = torch.from_numpy(rng.standard_normal(1000))
+    one = mel(x.float())
+    assert one.shape == (32, 1 + 1000 // 64)
+    assert mel(torch.zeros(0, 1000)).shape == (0, 32, 1 + 1000 // 64)
+    double = mel(x)
+    assert double.dtype == torch.float64 and rel_err(double.float(), one) <= 1e-5
+    again = T.MelSpectrogram(sample_rate=16000, n_fft=256, hop_length=64, n_mels=32)
+    again.load_state_dict(mel.state_dict())
+    assert torch.equal(again(x.float()), one)
+    assert torch.equal(pickle.loads(pickle.dumps(mel))(x.float()), one)

@@ -1,0 +1,225 @@
+"""torchaudio's waveform transforms ``Spectrogram``, ``MelScale``, ``MelSpectrogram`` and ``MFCC`` on this package's
+backends.
+
+The window ``w`` (``window_fn(win_length, **wkwargs)``, zero-padded about its centre to ``n_fft``, as
+``torch.stft`` pads it) is the buffer ``window`` (torchaudio's key); the kernels are the fixed DFT times ``w``
+(times ``1 / sqrt(Σ w²)`` for ``normalized='window'``/``True``, ``1 / sqrt(n_fft)`` for ``'frame_length'``), and
+the certificate that they are (``dft_window``) lets a backend use an FFT. ``MelSpectrogram`` computes
+``fb^T @ |STFT(x)|^power`` in one backend call (fused and blocked on the CPU, over the filterbank's certified
+support), with the bases of its children ``spectrogram`` and ``mel_scale`` (torchaudio's state_dict keys). A
+float64 input is computed with float64 bases (the window and filterbank built in float64).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import _checks, bases, functional as AF
+from ..features._base import BasisModule
+from ..functional.common import restore
+from . import functional
+
+__all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "MFCC", "AmplitudeToDB", "ComputeDeltas"]
+
+
+def _window(window_fn, win_length: int, wkwargs) -> np.ndarray:
+    """``window_fn(win_length, **wkwargs)`` in float64 where the function takes a dtype (torch's do)."""
+    kw = dict(wkwargs or {})
+    try:
+        w = window_fn(win_length, dtype=torch.float64, **kw)
+    except TypeError:
+        w = window_fn(win_length, **kw)
+    if not isinstance(w, torch.Tensor) or w.shape != (win_length,):
+        raise ValueError(f"window_fn(win_length={win_length}) returned {type(w).__name__} of shape "
+                         f"{getattr(w, 'shape', None)}; it must return a ({win_length},) tensor, like torch.hann_window.")
+    return w.detach().to(torch.float64).numpy()
+
+
+def _normalization(normalized) -> str | None:
+    if normalized is True or normalized == "window":
+        return "window"
+    if normalized is False or normalized is None:
+        return None
+    return _checks.choice("normalized", normalized, ("window", "frame_length"))
+
+
+class Spectrogram(BasisModule):
+    """torchaudio's ``Spectrogram``: ``(..., time)`` → ``(..., n_fft // 2 + 1, frames)`` (``n_fft`` bins with
+    ``onesided=False``): ``|X|^power``, or the complex spectrum with ``power=None``. Defaults as torchaudio's
+    (``n_fft=400``, ``hop_length = win_length // 2``, Hann window, centred, reflect padding)."""
+
+    def __init__(self, n_fft: int = 400, win_length: int | None = None, hop_length: int | None = None, pad: int = 0,
+                 window_fn=torch.hann_window, power: float | None = 2.0, normalized=False, wkwargs=None,
+                 center: bool = True, pad_mode: str = "reflect", onesided: bool = True, return_complex=None,
+                 backend: str | None = None):
+        super().__init__(backend)
+        self.n_fft = _checks.positive_int("n_fft", n_fft)
+        self.win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
+        if self.win_length > n_fft:
+            raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}.")
+        self.hop_length = _checks.positive_int("hop_length", self.win_length // 2 if hop_length is None else hop_length)
+        self.pad = _checks.positive_int("pad", pad, minimum=0)
+        self.power = None if power is None else _checks.positive_float("power", power, " (or None for complex)")
+        self.normalized = _normalization(normalized)
+        self.center = _checks.boolean("center", center)
+        self.pad_mode = _checks.canonical_pad_mode(pad_mode)
+        self.onesided = _checks.boolean("onesided", onesided)
+        if return_complex is not None:
+            warnings.warn("return_complex is deprecated in torchaudio and ignored here: power=None returns a complex "
+                          "tensor.", DeprecationWarning, stacklevel=2)
+        w = _window(window_fn, self.win_length, wkwargs)
+        self._add_basis("window", w, trainable=False)
+        bins = n_fft // 2 + 1 if self.onesided else n_fft
+        dcos, dsin = bases.fourier_kernels(n_fft, n_fft, bins, np.ones(n_fft), "no")
+        self._add_basis("_dft_cos", dcos, trainable=False, persistent=False)
+        self._add_basis("_dft_sin", dsin, trainable=False, persistent=False)
+
+    def kernels(self, dtype):
+        """``(wcos, wsin, dft_window)``: the DFT times the (padded, normalised) window, which they certify (one-sided
+        spectra only: the FFT paths compute those)."""
+        w = self._basis("window", dtype)
+        left = (self.n_fft - self.win_length) // 2
+        w = F.pad(w, (left, self.n_fft - self.win_length - left))
+        if self.normalized == "window":
+            w = w / w.square().sum().sqrt()
+        elif self.normalized == "frame_length":
+            w = w / self.n_fft**0.5
+        return (self._basis("_dft_cos", dtype) * w, self._basis("_dft_sin", dtype) * w, w if self.onesided else None)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``waveform`` ``(..., time)``."""
+        x = F.pad(waveform, (self.pad, self.pad)) if self.pad else waveform
+        if self.power is None:
+            wcos, wsin, w = self.kernels(_checks.compute_dtype(x))
+            re, im = AF.stft_from_kernels(x, wcos, wsin, self.hop_length, self.center, self.pad_mode, self.backend,
+                                          dft_window=w)
+            return torch.complex(re, im)
+        flat, lead = x.reshape(-1, x.shape[-1]) if x.dim() else x, tuple(x.shape[:-1])
+        return restore(self.plan("power", flat, (), lambda dtype: self._plan_for(flat, dtype, None, None))(flat), lead)
+
+    def _plan_for(self, flat, dtype, fbank, support):
+        wcos, wsin, w = self.kernels(dtype)
+        return AF.spectrogram_plan(wcos, wsin, fbank, self.hop_length, self.center, self.pad_mode, self.power,
+                                   self.backend, w, None, 1e-10, None, support, like=flat)
+
+
+class MelScale(BasisModule):
+    """torchaudio's ``MelScale``: ``(..., n_stft, time)`` → ``(..., n_mels, time)`` through the buffer ``fb``
+    ``(n_stft, n_mels)`` (:func:`functional.melscale_fbanks`; ``f_max=None`` is ``sample_rate // 2``)."""
+
+    def __init__(self, n_mels: int = 128, sample_rate: int = 16000, f_min: float = 0.0, f_max: float | None = None,
+                 n_stft: int = 201, norm: str | None = None, mel_scale: str = "htk"):
+        super().__init__()
+        self.n_mels, self.sample_rate, self.norm, self.mel_scale = n_mels, sample_rate, norm, mel_scale
+        self.f_max = float(sample_rate // 2) if f_max is None else f_max
+        self.f_min = f_min
+        self._add_basis("fb", bases.torchaudio_mel_filterbank(n_stft, f_min, self.f_max, n_mels, sample_rate, norm,
+                                                              mel_scale), trainable=False)
+
+    def forward(self, specgram: torch.Tensor) -> torch.Tensor:
+        if specgram.dim() < 2 or specgram.shape[-2] != self.fb.shape[0]:
+            raise ValueError(f"specgram has shape {tuple(specgram.shape)}; MelScale(n_stft={self.fb.shape[0]}) takes "
+                             f"(..., {self.fb.shape[0]}, time).")
+        fb = self._basis("fb", _checks.compute_dtype(specgram, "specgram"))
+        return torch.matmul(specgram.transpose(-1, -2).to(fb.dtype), fb).transpose(-1, -2)
+
+    def _compute_facts(self) -> dict:
+        """Also the filterbank's ``support`` (columns of ``fbᵀ`` each filter may be non-zero in), for the fused
+        CPU path of :class:`MelSpectrogram`."""
+        facts = super()._compute_facts()
+        if not self.fb.requires_grad and self.fb.device.type != "meta":
+            exact = (self._exact["fb"].T,) if facts["pristine"].get("fb") else ()
+            facts["support"] = bases.row_support(self.fb.T, *exact)
+        return facts
+
+
+class MelSpectrogram(BasisModule):
+    """torchaudio's ``MelSpectrogram``: ``(..., time)`` → ``(..., n_mels, frames)``, submodules ``spectrogram``
+    and ``mel_scale``, computed as one fused backend call (see the module docstring)."""
+
+    def __init__(self, sample_rate: int = 16000, n_fft: int = 400, win_length: int | None = None,
+                 hop_length: int | None = None, f_min: float = 0.0, f_max: float | None = None, pad: int = 0,
+                 n_mels: int = 128, window_fn=torch.hann_window, power: float = 2.0, normalized=False, wkwargs=None,
+                 center: bool = True, pad_mode: str = "reflect", onesided=None, norm: str | None = None,
+                 mel_scale: str = "htk", backend: str | None = None):
+        super().__init__(backend)
+        if power is None:
+            raise ValueError("power=None (a complex spectrum) cannot go through a mel filterbank; use power=1.0 or 2.0.")
+        if onesided is not None:
+            warnings.warn("onesided is deprecated in torchaudio's MelSpectrogram and ignored (always one-sided).",
+                          DeprecationWarning, stacklevel=2)
+        self.sample_rate, self.n_fft, self.n_mels = sample_rate, n_fft, n_mels
+        self.spectrogram = Spectrogram(n_fft=n_fft, win_length=win_length, hop_length=hop_length, pad=pad,
+                                       window_fn=window_fn, power=power, normalized=normalized, wkwargs=wkwargs,
+                                       center=center, pad_mode=pad_mode, onesided=True, backend=backend)
+        self.mel_scale = MelScale(n_mels, sample_rate, f_min, f_max, n_fft // 2 + 1, norm, mel_scale)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        spec = self.spectrogram
+        x = F.pad(waveform, (spec.pad, spec.pad)) if spec.pad else waveform
+        flat, lead = x.reshape(-1, x.shape[-1]) if x.dim() else x, tuple(x.shape[:-1])
+        plan = self.plan("mel", flat, (spec, self.mel_scale), lambda dtype: spec._plan_for(
+            flat, dtype, self.mel_scale._basis("fb", dtype).T, self.mel_scale._facts().get("support")))
+        return restore(plan(flat), lead)
+
+
+class MFCC(BasisModule):
+    """torchaudio's ``MFCC``: ``(..., time)`` → ``(..., n_mfcc, frames)``: the DCT-II (buffer ``dct_mat``
+    ``(n_mels, n_mfcc)``) of the dB mel spectrogram (``top_db=80``), or of ``log(mel + 1e-6)`` with ``log_mels``;
+    the mel spectrogram is the submodule ``MelSpectrogram`` (``melkwargs``)."""
+
+    def __init__(self, sample_rate: int = 16000, n_mfcc: int = 40, dct_type: int = 2, norm: str | None = "ortho",
+                 log_mels: bool = False, melkwargs: dict | None = None, backend: str | None = None):
+        super().__init__(backend)
+        if dct_type != 2:
+            raise ValueError(f"dct_type={dct_type} is not supported; use 2 (DCT-II), as torchaudio.")
+        self.sample_rate, self.n_mfcc, self.dct_type, self.norm = sample_rate, n_mfcc, dct_type, norm
+        self.top_db, self.log_mels = 80.0, _checks.boolean("log_mels", log_mels)
+        self.MelSpectrogram = MelSpectrogram(sample_rate=sample_rate, backend=backend, **(melkwargs or {}))
+        n_mels = self.MelSpectrogram.n_mels
+        if n_mfcc > n_mels:
+            raise ValueError(f"n_mfcc={n_mfcc} must not exceed n_mels={n_mels}; lower n_mfcc or raise melkwargs n_mels.")
+        self._add_basis("dct_mat", bases.dct_matrix(n_mels, norm)[:n_mfcc].T, trainable=False)
+        self.amplitude_to_DB = AmplitudeToDB("power", self.top_db)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        mel = self.MelSpectrogram(waveform)
+        mel = torch.log(mel + 1e-6) if self.log_mels else self.amplitude_to_DB(mel)
+        return torch.matmul(mel.transpose(-1, -2), self._basis("dct_mat", mel.dtype)).transpose(-1, -2)
+
+
+class AmplitudeToDB(nn.Module):
+    """A power (``stype='power'``) or amplitude (``'magnitude'``) spectrogram ``(..., freq, time)`` in decibels,
+    ``top_db`` below each item's maximum if given (:func:`functional.amplitude_to_DB`, ``amin = 1e-10``, ``ref``
+    1). Works on any layer's output, nnAudio-style layers included."""
+
+    def __init__(self, stype: str = "power", top_db: float | None = None):
+        super().__init__()
+        self.stype = _checks.choice("stype", stype, ("power", "magnitude"))
+        if top_db is not None:
+            top_db = _checks.non_negative_float("top_db", top_db, " (or None for no clipping)")
+        self.top_db = top_db
+        self.multiplier = 10.0 if stype == "power" else 20.0
+        self.amin = 1e-10
+        self.ref_value = 1.0
+        self.db_multiplier = math.log10(max(self.amin, self.ref_value))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return functional.amplitude_to_DB(x, self.multiplier, self.amin, self.db_multiplier, self.top_db)
+
+
+class ComputeDeltas(nn.Module):
+    """Delta coefficients along time of ``(..., freq, time)`` (:func:`functional.compute_deltas`)."""
+
+    def __init__(self, win_length: int = 5, mode: str = "replicate"):
+        super().__init__()
+        self.win_length, self.mode = win_length, mode
+
+    def forward(self, specgram: torch.Tensor) -> torch.Tensor:
+        return functional.compute_deltas(specgram, win_length=self.win_length, mode=self.mode)
