@@ -42,9 +42,10 @@ BLOCK_BYTES = 1 << 23
 WHOLE_PAD_SAMPLES = 1 << 16
 #: Cost of one more matrix product, in multiply-adds (a call costs a few microseconds).
 PRODUCT_OVERHEAD = 60_000
-#: One-block products of at most this many multiply-adds are dense: a sparse product costs several µs more to set
-#: up (measured with one and two threads: Whisper's 80 × 201 filterbank up to a dozen frames, 0.1 s, is faster dense;
-#: the 128 × 513 Mel filterbank on 7 frames is faster sparse).
+#: One-block products of at most this many multiply-adds per example are dense: a sparse product costs several µs
+#: more to set up (measured with one and two threads: Whisper's 80 × 201 filterbank up to a dozen frames, 0.1 s, is
+#: faster dense; the 128 × 513 Mel filterbank on 7 frames is faster sparse). Per example, so that an example's
+#: output does not depend on the batch it is computed in (a DataLoader's items equal the whole batch's rows).
 DENSE_MACS = 300_000
 
 
@@ -154,7 +155,7 @@ def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> to
     spec = torch.fft.rfft(xp.unfold(-1, n_fft, hop_length) * window)  # (B, T, F): frames as rows
     b, t, f = spec.shape
     sq = torch.view_as_real(spec).square_()
-    sparse = support is not None and fbank.shape[0] * f * b * t > DENSE_MACS
+    sparse = support is not None and fbank.shape[0] * f * t > DENSE_MACS  # per example: batch-independent results
     if power == 2.0:
         operand, pw = _filterbank(fbank, support if sparse else None, True), sq.view(b * t, 2 * f)
     else:

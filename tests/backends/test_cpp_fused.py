@@ -310,3 +310,17 @@ def test_invalid_filterbank_supports_raise(support, error, match):
     with pytest.raises(error, match=match):
         AF.spectrogram_from_kernels(torch.ones(1, 500), wc, ws, torch.ones(3, 33), 16, dft_window=win,
                                     support=support)
+
+
+@pytest.mark.parametrize("length", [1000, 3000, 9000])
+def test_one_block_results_do_not_depend_on_the_batch(rng, length):
+    """An example's spectrogram is bitwise the same alone or in a batch (a spawn DataLoader's items against the
+    whole batch): the dense/sparse choice of the one-block product is made per example."""
+    n_fft, hop = 256, 64
+    wc, ws, win = _kernels(n_fft, torch.float32)
+    fb, support = _mel(16000, n_fft, 32, torch.float32)
+    x = noise(rng, 4, length, dtype=torch.float32)
+    whole = CF.fused_spectrogram(x, win, fb, hop, True, "reflect", 2.0, support=support)
+    for i in range(4):
+        assert torch.equal(CF.fused_spectrogram(x[i: i + 1], win, fb, hop, True, "reflect", 2.0, support=support)[0],
+                           whole[i])
