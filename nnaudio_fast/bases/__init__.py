@@ -17,7 +17,7 @@ from .constant_q import (CQTDesign, cqt_frequencies, cqt_kernels, cqt_lengths, c
                          window_bandwidth)
 from .filterbanks import (cfp_center_frequencies, cfp_filterbanks, cfp_window, dct_matrix, gammatone_center_frequencies,
                           gammatone_filterbank, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz,
-                          torchaudio_mel_filterbank)
+                          torchaudio_linear_filterbank, torchaudio_mel_filterbank)
 from .fourier import FREQ_SCALES, fourier_bin_frequencies, fourier_kernels, get_window
 from .multirate import (HALFBAND_ATTENUATION_DB, HALFBAND_TRANSITION, PASSBAND, SIDELOBE_MARGIN_BINS,
                         MultirateCQTPlan, cqt_multirate_kernels, cqt_multirate_plan, halfband_lowpass,
@@ -30,6 +30,7 @@ __all__ = [
     "fourier_bin_frequencies",
     "mel_filterbank",
     "torchaudio_mel_filterbank",
+    "torchaudio_linear_filterbank",
     "mel_frequencies",
     "hz_to_mel",
     "mel_to_hz",

@@ -100,18 +100,29 @@ def torchaudio_mel_filterbank(n_freqs: int, f_min: float, f_max: float, n_mels: 
 @functools.lru_cache(maxsize=64)
 def _torchaudio_mel(n_freqs, f_min, f_max, n_mels, sample_rate, norm, mel_scale):
     htk = mel_scale == "htk"
-    freqs = np.linspace(0.0, sample_rate // 2, n_freqs)
     edges = mel_to_hz(np.linspace(hz_to_mel(f_min, htk), hz_to_mel(f_max, htk), n_mels + 2), htk)
-    width = np.diff(edges)
-    rise = (freqs[:, None] - edges[None, :-2]) / width[None, :-1]
-    fall = (edges[None, 2:] - freqs[:, None]) / width[None, 1:]
-    fb = np.maximum(0.0, np.minimum(rise, fall))
+    fb = _triangles(np.linspace(0.0, sample_rate // 2, n_freqs), edges, False).T
     if norm == "slaney":
         fb *= 2.0 / (edges[2:] - edges[:-2])
     if np.any(fb.max(axis=0) == 0.0):
         warnings.warn(f"at least one mel filter is all zero: n_mels={n_mels} is too many for n_freqs={n_freqs}.",
                       stacklevel=3)
     return frozen(fb)
+
+
+def torchaudio_linear_filterbank(n_freqs: int, f_min: float, f_max: float, n_filter: int,
+                                 sample_rate: float) -> np.ndarray:
+    """torchaudio's linear filterbank (``linear_fbanks``): :func:`torchaudio_mel_filterbank`'s triangles with
+    ``n_filter + 2`` edges equally spaced in Hz, ``(n_freqs, n_filter)``, float64."""
+    n_freqs = _checks.positive_int("n_freqs", n_freqs)
+    n_filter = _checks.positive_int("n_filter", n_filter)
+    sample_rate = _checks.positive_float("sample_rate", sample_rate)
+    f_min = _checks.non_negative_float("f_min", f_min)
+    f_max = _checks.positive_float("f_max", f_max)
+    if f_min >= f_max:
+        raise ValueError(f"f_min={f_min} must be below f_max={f_max}.")
+    freqs, edges = np.linspace(0.0, sample_rate // 2, n_freqs), np.linspace(f_min, f_max, n_filter + 2)
+    return frozen(_triangles(freqs, edges, False).T)
 
 
 def _filterbank_arguments(sr, n_fft, count_name, count, fmin, fmax, kind):

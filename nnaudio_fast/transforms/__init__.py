@@ -3,14 +3,17 @@ defaults, output shapes and dtypes, and state_dict keys where torchaudio has buf
 ``torchaudio.transforms`` runs with ``import nnaudio_fast.transforms as T``. Tested against the outputs of the real
 torchaudio 2.9 (``tests/transforms/``; the fixtures and the script that made them are in the repository).
 
-So far: :class:`Spectrogram`, :class:`MelScale`, :class:`MelSpectrogram`, :class:`MFCC` (on this package's
-backends, :mod:`.spectral`), :class:`AmplitudeToDB`, :class:`ComputeDeltas`; their functions are in
+So far (:mod:`.spectral`, on this package's backends): :class:`Spectrogram`, :class:`InverseSpectrogram`,
+:class:`MelScale`, :class:`MelSpectrogram`, :class:`MFCC`, :class:`LFCC`, :class:`SpectralCentroid`,
+:class:`Resample`, :class:`AmplitudeToDB`, :class:`ComputeDeltas`; their functions are in
 :mod:`nnaudio_fast.transforms.functional`.
 """
 
 from __future__ import annotations
 
 from . import functional
-from .spectral import MFCC, AmplitudeToDB, ComputeDeltas, MelScale, MelSpectrogram, Spectrogram
+from .spectral import (LFCC, MFCC, AmplitudeToDB, ComputeDeltas, InverseSpectrogram, MelScale, MelSpectrogram,
+                       Resample, SpectralCentroid, Spectrogram)
 
-__all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "MFCC", "AmplitudeToDB", "ComputeDeltas", "functional"]
+__all__ = ["Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC", "SpectralCentroid",
+           "Resample", "AmplitudeToDB", "ComputeDeltas", "functional"]

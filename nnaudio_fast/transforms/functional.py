@@ -6,18 +6,33 @@ arguments, defaults, shapes and dtypes, computed here (tested against torchaudio
 * :func:`create_dct` ``(n_mels, n_mfcc)``: the DCT-II matrix, ``norm='ortho'`` or None (times 2).
 * :func:`amplitude_to_DB`, :func:`DB_to_amplitude`: ``multiplier·log10(max(x, amin)) − multiplier·db_multiplier``,
   clipped ``top_db`` below the maximum of each item of the batch (over its channel, frequency and time axes).
+* :func:`linear_fbanks` ``(n_freqs, n_filter)``: the same triangles with edges equally spaced in Hz.
+* :func:`resample`: band-limited interpolation by a windowed sinc. With ``g = gcd``, ``o = orig / g``, ``n = new / g``
+  and the cutoff ``c = min(o, n)·rolloff`` (in units of the reduced rates), output sample ``m·n + j`` is
+  ``Σ_i h_j[i]·x[m·o + i − w]`` over ``i < 2w + o``, ``w = ⌈lowpass_filter_width·o / c⌉``, with
+  ``h_j[i] = (c / o)·sinc(τ)·window(τ)``, ``τ = c·(i / o − j / n)`` clamped to ``±lowpass_filter_width``,
+  ``sinc(τ) = sin(πτ) / (πτ)``, the window ``cos²(πτ / (2·width))`` (Hann) or ``I0(β·√(1 − (τ/width)²)) / I0(β)``
+  (Kaiser); zeros outside the signal; ``⌈n·length / o⌉`` samples.
 * :func:`compute_deltas`: ``d_t = Σ_{n=1}^{N} n·(c_{t+n} − c_{t−n}) / (2·Σ_{n=1}^{N} n²)``, ``N = (win_length − 1)
   // 2``, the time axis padded by ``N`` in ``mode`` (any :func:`torch.nn.functional.pad` mode).
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .. import _checks, bases
 
-__all__ = ["melscale_fbanks", "create_dct", "amplitude_to_DB", "DB_to_amplitude", "compute_deltas"]
+__all__ = ["melscale_fbanks", "linear_fbanks", "create_dct", "amplitude_to_DB", "DB_to_amplitude", "compute_deltas",
+           "resample", "RESAMPLING_METHODS"]
+
+RESAMPLING_METHODS = ("sinc_interp_hann", "sinc_interp_kaiser")
+#: torchaudio's default Kaiser ``beta`` (``sinc_interp_kaiser`` with ``beta=None``).
+KAISER_BETA = 14.769656459379492
 
 
 def melscale_fbanks(n_freqs: int, f_min: float, f_max: float, n_mels: int, sample_rate: int, norm: str | None = None,
@@ -25,6 +40,12 @@ def melscale_fbanks(n_freqs: int, f_min: float, f_max: float, n_mels: int, sampl
     """Mel filterbank ``(n_freqs, n_mels)`` (float32), to multiply a ``(..., time, n_freqs)`` spectrogram by."""
     fb = bases.torchaudio_mel_filterbank(n_freqs, f_min, f_max, n_mels, sample_rate, norm, mel_scale)
     return torch.tensor(fb, dtype=torch.float32)
+
+
+def linear_fbanks(n_freqs: int, f_min: float, f_max: float, n_filter: int, sample_rate: int) -> torch.Tensor:
+    """Triangular filterbank ``(n_freqs, n_filter)`` (float32) with edges equally spaced in Hz (torchaudio's)."""
+    return torch.tensor(bases.torchaudio_linear_filterbank(n_freqs, f_min, f_max, n_filter, sample_rate),
+                        dtype=torch.float32)
 
 
 def create_dct(n_mfcc: int, n_mels: int, norm: str | None) -> torch.Tensor:
@@ -76,3 +97,49 @@ def compute_deltas(specgram: torch.Tensor, win_length: int = 5, mode: str = "rep
     for k in range(1, n + 1):
         out = out + k * (x[..., n + k: x.shape[-1] - n + k] - x[..., n - k: x.shape[-1] - n - k])
     return (out / denom).reshape(shape)
+
+
+def resample(waveform: torch.Tensor, orig_freq: int, new_freq: int, lowpass_filter_width: int = 6,
+             rolloff: float = 0.99, resampling_method: str = "sinc_interp_hann", beta: float | None = None
+             ) -> torch.Tensor:
+    """``waveform`` ``(..., time)`` from ``orig_freq`` to ``new_freq`` (see the module docstring)."""
+    dtype = _checks.compute_dtype(waveform, "waveform")
+    kernel, width, o, n = sinc_resample_kernel(orig_freq, new_freq, lowpass_filter_width, rolloff, resampling_method,
+                                               beta)
+    if o == n:
+        return waveform
+    return apply_resample_kernel(waveform, torch.as_tensor(kernel, dtype=dtype, device=waveform.device), width, o, n)
+
+
+def sinc_resample_kernel(orig_freq, new_freq, lowpass_filter_width=6, rolloff=0.99,
+                         resampling_method="sinc_interp_hann", beta=None):
+    """``(kernel (n, 2w + o) float64, w, o, n)`` for :func:`resample`."""
+    orig = _checks.positive_int("orig_freq", int(orig_freq) if float(orig_freq).is_integer() else orig_freq)
+    new = _checks.positive_int("new_freq", int(new_freq) if float(new_freq).is_integer() else new_freq)
+    lpw = _checks.positive_int("lowpass_filter_width", lowpass_filter_width)
+    rolloff = _checks.positive_float("rolloff", rolloff)
+    _checks.choice("resampling_method", resampling_method, RESAMPLING_METHODS)
+    g = math.gcd(orig, new)
+    o, n = orig // g, new // g
+    if o == n:
+        return None, 0, o, n
+    cutoff = min(o, n) * rolloff
+    width = math.ceil(lpw * o / cutoff)
+    i = np.arange(-width, width + o, dtype=np.float64)[None, :] / o
+    tau = np.clip((i - np.arange(n, dtype=np.float64)[:, None] / n) * cutoff, -lpw, lpw)
+    if resampling_method == "sinc_interp_hann":
+        window = np.cos(tau * math.pi / lpw / 2.0) ** 2
+    else:
+        b = KAISER_BETA if beta is None else _checks.positive_float("beta", beta)
+        window = np.i0(b * np.sqrt(np.maximum(0.0, 1.0 - (tau / lpw) ** 2))) / np.i0(b)
+    return np.sinc(tau) * window * (cutoff / o), width, o, n
+
+
+def apply_resample_kernel(waveform: torch.Tensor, kernel: torch.Tensor, width: int, o: int, n: int) -> torch.Tensor:
+    """The resampled ``waveform`` ``(..., time)``: frames of ``2w + o`` samples every ``o`` times the kernel."""
+    shape = waveform.shape
+    x = waveform.reshape(-1, shape[-1]).to(kernel.dtype)
+    length = x.shape[-1]
+    frames = F.pad(x, (width, width + o)).unfold(-1, kernel.shape[-1], o)  # (B, M, 2w + o)
+    out = torch.matmul(frames, kernel.t()).reshape(x.shape[0], -1)[:, : -(-n * length // o)]
+    return out.reshape(tuple(shape[:-1]) + (out.shape[-1],))

@@ -25,7 +25,8 @@ from ..features._base import BasisModule
 from ..functional.common import restore
 from . import functional
 
-__all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "MFCC", "AmplitudeToDB", "ComputeDeltas"]
+__all__ = ["Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC", "SpectralCentroid",
+           "Resample", "AmplitudeToDB", "ComputeDeltas"]
 
 
 def _window(window_fn, win_length: int, wkwargs) -> np.ndarray:
@@ -223,3 +224,121 @@ class ComputeDeltas(nn.Module):
 
     def forward(self, specgram: torch.Tensor) -> torch.Tensor:
         return functional.compute_deltas(specgram, win_length=self.win_length, mode=self.mode)
+
+
+class LFCC(BasisModule):
+    """torchaudio's ``LFCC``: ``(..., time)`` → ``(..., n_lfcc, frames)``: the DCT-II (``dct_mat``) of the dB
+    (``top_db=80``; ``log(· + 1e-6)`` with ``log_lf``) linear-filterbank spectrum (``filter_mat`` ``(n_freqs,
+    n_filter)``, :func:`functional.linear_fbanks`) of the submodule ``Spectrogram`` (``speckwargs``)."""
+
+    def __init__(self, sample_rate: int = 16000, n_filter: int = 128, f_min: float = 0.0, f_max: float | None = None,
+                 n_lfcc: int = 40, dct_type: int = 2, norm: str | None = "ortho", log_lf: bool = False,
+                 speckwargs: dict | None = None, backend: str | None = None):
+        super().__init__(backend)
+        if dct_type != 2:
+            raise ValueError(f"dct_type={dct_type} is not supported; use 2 (DCT-II), as torchaudio.")
+        if n_lfcc > _checks.positive_int("n_filter", n_filter):
+            raise ValueError(f"n_lfcc={n_lfcc} must not exceed n_filter={n_filter}.")
+        self.sample_rate, self.n_filter, self.n_lfcc, self.norm = sample_rate, n_filter, n_lfcc, norm
+        self.f_max = float(sample_rate // 2) if f_max is None else f_max
+        self.top_db, self.log_lf = 80.0, _checks.boolean("log_lf", log_lf)
+        self.Spectrogram = Spectrogram(backend=backend, **(speckwargs or {}))
+        n_freqs = self.Spectrogram.n_fft // 2 + 1
+        self._add_basis("filter_mat", bases.torchaudio_linear_filterbank(n_freqs, f_min, self.f_max, n_filter,
+                                                                         sample_rate), trainable=False)
+        self._add_basis("dct_mat", bases.dct_matrix(n_filter, norm)[:n_lfcc].T, trainable=False)
+        self.amplitude_to_DB = AmplitudeToDB("power", self.top_db)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        spec = self.Spectrogram(waveform)
+        spec = torch.matmul(spec.transpose(-1, -2), self._basis("filter_mat", spec.dtype)).transpose(-1, -2)
+        spec = torch.log(spec + 1e-6) if self.log_lf else self.amplitude_to_DB(spec)
+        return torch.matmul(spec.transpose(-1, -2), self._basis("dct_mat", spec.dtype)).transpose(-1, -2)
+
+
+class SpectralCentroid(Spectrogram):
+    """torchaudio's ``SpectralCentroid``: ``(..., time)`` → ``(..., frames)``, ``Σ_k f_k |X_k| / Σ_k |X_k|`` with
+    ``f_k`` equally spaced from 0 to ``sample_rate // 2`` (buffer ``window``)."""
+
+    def __init__(self, sample_rate: int, n_fft: int = 400, win_length: int | None = None,
+                 hop_length: int | None = None, pad: int = 0, window_fn=torch.hann_window, wkwargs=None,
+                 backend: str | None = None):
+        super().__init__(n_fft=n_fft, win_length=win_length, hop_length=hop_length, pad=pad, window_fn=window_fn,
+                         power=1.0, wkwargs=wkwargs, backend=backend)
+        self.sample_rate = _checks.positive_float("sample_rate", sample_rate)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        spec = super().forward(waveform)
+        freqs = torch.linspace(0, self.sample_rate // 2, spec.shape[-2], dtype=spec.dtype, device=spec.device)
+        return (freqs[:, None] * spec).sum(dim=-2) / spec.sum(dim=-2)
+
+
+class InverseSpectrogram(BasisModule):
+    """torchaudio's ``InverseSpectrogram``: a complex ``(..., n_fft // 2 + 1, frames)`` spectrogram (``n_fft``
+    bins with ``onesided=False``) → ``(..., time)`` by least-squares overlap-add with the window buffer
+    ``window`` (:func:`nnaudio_fast.functional.istft_from_kernels`); ``length`` cuts or pads (and, as in
+    torchaudio, only then is the ``pad`` removed)."""
+
+    def __init__(self, n_fft: int = 400, win_length: int | None = None, hop_length: int | None = None, pad: int = 0,
+                 window_fn=torch.hann_window, normalized=False, wkwargs=None, center: bool = True,
+                 pad_mode: str = "reflect", onesided: bool = True, backend: str | None = None):
+        super().__init__(backend)
+        self.n_fft = _checks.positive_int("n_fft", n_fft)
+        self.win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
+        if self.win_length > n_fft:
+            raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}.")
+        self.hop_length = _checks.positive_int("hop_length", self.win_length // 2 if hop_length is None else hop_length)
+        self.pad = _checks.positive_int("pad", pad, minimum=0)
+        self.normalized = _normalization(normalized)
+        self.center = _checks.boolean("center", center)
+        self.pad_mode = _checks.canonical_pad_mode(pad_mode)
+        self.onesided = _checks.boolean("onesided", onesided)
+        self._add_basis("window", _window(window_fn, self.win_length, wkwargs), trainable=False)
+
+    def forward(self, spectrogram: torch.Tensor, length: int | None = None) -> torch.Tensor:
+        if not isinstance(spectrogram, torch.Tensor) or not spectrogram.is_complex():
+            raise ValueError("spectrogram must be a complex tensor (..., freq, time), as Spectrogram(power=None) "
+                             "returns; use torch.view_as_complex on (..., 2) real pairs.")
+        bins = self.n_fft // 2 + 1 if self.onesided else self.n_fft
+        if spectrogram.dim() < 2 or spectrogram.shape[-2] != bins:
+            raise ValueError(f"spectrogram has shape {tuple(spectrogram.shape)}; with n_fft={self.n_fft} and "
+                             f"onesided={self.onesided} it must be (..., {bins}, frames).")
+        dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
+        w = self._basis("window", dtype)
+        left = (self.n_fft - self.win_length) // 2
+        w = F.pad(w, (left, self.n_fft - self.win_length - left))
+        scale = 1.0
+        if self.normalized == "window":
+            scale = w.square().sum().sqrt()
+        elif self.normalized == "frame_length":
+            scale = self.n_fft**0.5
+        icos, isin = AF.inverse_kernels(self.n_fft, bins, dtype, spectrogram.device)
+        total = None if length is None else _checks.positive_int("length", length) + 2 * self.pad
+        y = AF.istft_from_kernels(spectrogram.real * scale, spectrogram.imag * scale, icos, isin, w, self.hop_length,
+                                  self.center, total, self.backend, dft=True)
+        if self.pad and length is not None:  # torchaudio removes the padding only when the length is given
+            y = y[..., self.pad: self.pad + length]
+        return y
+
+
+class Resample(nn.Module):
+    """torchaudio's ``Resample``: ``(..., time)`` from ``orig_freq`` to ``new_freq`` by a windowed sinc
+    (:func:`functional.resample`; the kernel is the non-persistent buffer ``kernel``)."""
+
+    def __init__(self, orig_freq: int = 16000, new_freq: int = 16000, resampling_method: str = "sinc_interp_hann",
+                 lowpass_filter_width: int = 6, rolloff: float = 0.99, beta: float | None = None, *, dtype=None):
+        super().__init__()
+        self.orig_freq, self.new_freq, self.resampling_method = orig_freq, new_freq, resampling_method
+        self.lowpass_filter_width, self.rolloff, self.beta = lowpass_filter_width, rolloff, beta
+        kernel, self.width, self.o, self.n = functional.sinc_resample_kernel(
+            orig_freq, new_freq, lowpass_filter_width, rolloff, resampling_method, beta)
+        if kernel is not None:
+            self.register_buffer("kernel", torch.tensor(kernel, dtype=dtype or torch.float32), persistent=False)
+            self._kernel64 = torch.tensor(kernel, dtype=torch.float64)  # float64 input: the float64 kernel
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        if self.o == self.n:
+            return waveform
+        dtype = _checks.compute_dtype(waveform, "waveform")
+        kernel = self._kernel64.to(self.kernel.device) if dtype == torch.float64 else self.kernel.to(dtype)
+        return functional.apply_resample_kernel(waveform, kernel, self.width, self.o, self.n)
