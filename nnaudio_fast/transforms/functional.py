@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from .. import _checks, bases
 
 __all__ = ["melscale_fbanks", "linear_fbanks", "create_dct", "amplitude_to_DB", "DB_to_amplitude", "compute_deltas",
-           "resample", "RESAMPLING_METHODS"]
+           "resample", "RESAMPLING_METHODS", "mask_along_axis", "mask_along_axis_iid"]
 
 RESAMPLING_METHODS = ("sinc_interp_hann", "sinc_interp_kaiser")
 #: torchaudio's default Kaiser ``beta`` (``sinc_interp_kaiser`` with ``beta=None``).
@@ -143,3 +143,58 @@ def apply_resample_kernel(waveform: torch.Tensor, kernel: torch.Tensor, width: i
     frames = F.pad(x, (width, width + o)).unfold(-1, kernel.shape[-1], o)  # (B, M, 2w + o)
     out = torch.matmul(frames, kernel.t()).reshape(x.shape[0], -1)[:, : -(-n * length // o)]
     return out.reshape(tuple(shape[:-1]) + (out.shape[-1],))
+
+
+def _mask_width(mask_param: int, p: float, size: int) -> int:
+    mask_param = _checks.positive_int("mask_param", mask_param, minimum=0)
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p={p} must be in [0, 1] (the largest mask as a fraction of the axis).")
+    return mask_param if p == 1.0 else min(mask_param, int(size * p))
+
+
+def _band(size: int, width: torch.Tensor, start: torch.Tensor, device) -> torch.Tensor:
+    """``[start, start + width)`` on ``0 … size − 1`` as a boolean mask (widths and starts floored)."""
+    idx = torch.arange(size, device=device)
+    lo = start.long()
+    return (idx >= lo[..., None]) & (idx < (lo + width.long())[..., None])
+
+
+def mask_along_axis(specgram: torch.Tensor, mask_param: int, mask_value: float, axis: int,
+                    p: float = 1.0) -> torch.Tensor:
+    """SpecAugment: one band ``[v0, v0 + v)`` along ``axis`` (``dim − 2``: frequency, ``dim − 1``: time) set to
+    ``mask_value`` in every example, ``v ~ U[0, mask_param)``, ``v0 ~ U[0, size − v)`` (torch's global generator)."""
+    _checks.compute_dtype(specgram, "specgram")
+    dim = specgram.dim()
+    if dim < 2 or axis not in (dim - 2, dim - 1):
+        raise ValueError(f"axis={axis} must be {dim - 2} (frequency) or {dim - 1} (time) for a specgram of shape "
+                         f"{tuple(specgram.shape)}.")
+    size = specgram.shape[axis]
+    mask_param = _mask_width(mask_param, p, size)
+    if mask_param < 1:
+        return specgram
+    width = torch.rand(1) * mask_param
+    start = torch.rand(1) * (size - width)
+    band = _band(size, width, start, specgram.device)[0]
+    return specgram.masked_fill(band[:, None] if axis == dim - 2 else band, mask_value)
+
+
+def mask_along_axis_iid(specgrams: torch.Tensor, mask_param: int, mask_value: float, axis: int,
+                        p: float = 1.0) -> torch.Tensor:
+    """:func:`mask_along_axis` with an independent band for every example and channel of ``specgrams``
+    ``(batch, channel, freq, time)`` (or ``(batch, freq, time)``)."""
+    _checks.compute_dtype(specgrams, "specgrams")
+    dim = specgrams.dim()
+    if dim not in (3, 4) or axis not in (dim - 2, dim - 1):
+        raise ValueError(f"specgrams has shape {tuple(specgrams.shape)} and axis={axis}; pass (batch, [channel,] "
+                         f"freq, time) and axis {dim - 2} (frequency) or {dim - 1} (time).")
+    size = specgrams.shape[axis]
+    mask_param = _mask_width(mask_param, p, size)
+    if mask_param < 1:
+        return specgrams
+    lead = specgrams.shape[: dim - 2]
+    width = torch.rand(lead, device=specgrams.device) * mask_param
+    start = torch.rand(lead, device=specgrams.device) * (size - width)
+    band = _band(size, width, start, specgrams.device)  # (*lead, size)
+    band = band[..., :, None] if axis == dim - 2 else band[..., None, :]
+    return specgrams.masked_fill(band, mask_value)

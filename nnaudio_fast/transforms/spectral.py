@@ -26,7 +26,7 @@ from ..functional.common import restore
 from . import functional
 
 __all__ = ["Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC", "SpectralCentroid",
-           "Resample", "AmplitudeToDB", "ComputeDeltas"]
+           "Resample", "AmplitudeToDB", "ComputeDeltas", "FrequencyMasking", "TimeMasking"]
 
 
 def _window(window_fn, win_length: int, wkwargs) -> np.ndarray:
@@ -342,3 +342,33 @@ class Resample(nn.Module):
         dtype = _checks.compute_dtype(waveform, "waveform")
         kernel = self._kernel64.to(self.kernel.device) if dtype == torch.float64 else self.kernel.to(dtype)
         return functional.apply_resample_kernel(waveform, kernel, self.width, self.o, self.n)
+
+
+class _AxisMasking(nn.Module):
+    def __init__(self, mask_param: int, axis: int, iid_masks: bool, p: float = 1.0):
+        super().__init__()
+        self.mask_param = _checks.positive_int("mask_param", mask_param, minimum=0)
+        self.axis, self.iid_masks, self.p = axis, _checks.boolean("iid_masks", iid_masks), float(p)
+
+    def forward(self, specgram: torch.Tensor, mask_value: float = 0.0) -> torch.Tensor:
+        """``specgram`` ``(..., freq, time)``; with ``iid_masks`` ``(batch, channel, freq, time)``."""
+        axis = self.axis + specgram.dim() - 3
+        if self.iid_masks:
+            return functional.mask_along_axis_iid(specgram, self.mask_param, mask_value, axis, self.p)
+        return functional.mask_along_axis(specgram, self.mask_param, mask_value, axis, self.p)
+
+
+class FrequencyMasking(_AxisMasking):
+    """torchaudio's ``FrequencyMasking`` (SpecAugment): a band of up to ``freq_mask_param`` bins set to
+    ``mask_value`` (one band for the batch, or one per example and channel with ``iid_masks``)."""
+
+    def __init__(self, freq_mask_param: int, iid_masks: bool = False):
+        super().__init__(freq_mask_param, 1, iid_masks)
+
+
+class TimeMasking(_AxisMasking):
+    """torchaudio's ``TimeMasking`` (SpecAugment): a band of up to ``time_mask_param`` frames (at most ``p`` of
+    them) set to ``mask_value``."""
+
+    def __init__(self, time_mask_param: int, iid_masks: bool = False, p: float = 1.0):
+        super().__init__(time_mask_param, 2, iid_masks, p)
