@@ -6,15 +6,17 @@ torchaudio 2.9 (``tests/transforms/``; the fixtures and the script that made the
 So far (:mod:`.spectral`, on this package's backends): :class:`Spectrogram`, :class:`InverseSpectrogram`,
 :class:`MelScale`, :class:`MelSpectrogram`, :class:`MFCC`, :class:`LFCC`, :class:`SpectralCentroid`,
 :class:`Resample`, :class:`AmplitudeToDB`, :class:`ComputeDeltas`, :class:`FrequencyMasking`,
-:class:`TimeMasking`; their functions are in
+:class:`TimeMasking`, :class:`InverseMelScale`, :class:`GriffinLim`; their functions are in
 :mod:`nnaudio_fast.transforms.functional`.
 """
 
 from __future__ import annotations
 
 from . import functional
-from .spectral import (LFCC, MFCC, AmplitudeToDB, ComputeDeltas, FrequencyMasking, InverseSpectrogram, MelScale,
-                       MelSpectrogram, Resample, SpectralCentroid, Spectrogram, TimeMasking)
+from .spectral import (LFCC, MFCC, AmplitudeToDB, ComputeDeltas, FrequencyMasking, GriffinLim, InverseMelScale,
+                       InverseSpectrogram, MelScale, MelSpectrogram, Resample, SpectralCentroid, Spectrogram,
+                       TimeMasking)
 
 __all__ = ["Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC", "SpectralCentroid",
-           "Resample", "AmplitudeToDB", "ComputeDeltas", "FrequencyMasking", "TimeMasking", "functional"]
+           "Resample", "AmplitudeToDB", "ComputeDeltas", "FrequencyMasking", "TimeMasking", "GriffinLim",
+           "InverseMelScale", "functional"]

@@ -26,7 +26,8 @@ from ..functional.common import restore
 from . import functional
 
 __all__ = ["Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC", "SpectralCentroid",
-           "Resample", "AmplitudeToDB", "ComputeDeltas", "FrequencyMasking", "TimeMasking"]
+           "Resample", "AmplitudeToDB", "ComputeDeltas", "FrequencyMasking", "TimeMasking", "GriffinLim",
+           "InverseMelScale"]
 
 
 def _window(window_fn, win_length: int, wkwargs) -> np.ndarray:
@@ -138,6 +139,31 @@ class MelScale(BasisModule):
             exact = (self._exact["fb"].T,) if facts["pristine"].get("fb") else ()
             facts["support"] = bases.row_support(self.fb.T, *exact)
         return facts
+
+
+class InverseMelScale(MelScale):
+    """torchaudio's ``InverseMelScale``: ``(..., n_mels, time)`` → ``(..., n_stft, time)``, the non-negative part of
+    the least-squares solution of ``fbᵀ·S = mel`` (``torch.linalg.lstsq`` with ``driver``, as torchaudio)."""
+
+    def __init__(self, n_stft: int, n_mels: int = 128, sample_rate: int = 16000, f_min: float = 0.0,
+                 f_max: float | None = None, norm: str | None = None, mel_scale: str = "htk", driver: str = "gels"):
+        super().__init__(n_mels, sample_rate, f_min, f_max, n_stft, norm, mel_scale)
+        self.driver = _checks.choice("driver", driver, ("gels", "gelsy", "gelsd", "gelss"))
+
+    def forward(self, melspec: torch.Tensor) -> torch.Tensor:
+        if melspec.dim() < 2 or melspec.shape[-2] != self.n_mels:
+            raise ValueError(f"melspec has shape {tuple(melspec.shape)}; it must be (..., n_mels={self.n_mels}, time).")
+        dtype = _checks.compute_dtype(melspec, "melspec")
+        shape = melspec.shape
+        fb = self._basis("fb", dtype)
+        flat = melspec.reshape((-1,) + tuple(shape[-2:])).to(dtype)
+        try:
+            spec = torch.relu(torch.linalg.lstsq(fb.t()[None], flat, driver=self.driver).solution)
+        except torch.linalg.LinAlgError as exc:
+            raise ValueError(f"InverseMelScale: the filterbank (n_mels={self.n_mels}, n_stft={fb.shape[0]}) is rank "
+                             f"deficient for driver={self.driver!r} ({exc}); use driver='gelsd' (rank-revealing, CPU) "
+                             "or fewer mel bands.") from None
+        return spec.reshape(tuple(shape[:-2]) + (fb.shape[0], shape[-1]))
 
 
 class MelSpectrogram(BasisModule):
@@ -303,22 +329,71 @@ class InverseSpectrogram(BasisModule):
         if spectrogram.dim() < 2 or spectrogram.shape[-2] != bins:
             raise ValueError(f"spectrogram has shape {tuple(spectrogram.shape)}; with n_fft={self.n_fft} and "
                              f"onesided={self.onesided} it must be (..., {bins}, frames).")
-        dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
-        w = self._basis("window", dtype)
-        left = (self.n_fft - self.win_length) // 2
-        w = F.pad(w, (left, self.n_fft - self.win_length - left))
-        scale = 1.0
-        if self.normalized == "window":
-            scale = w.square().sum().sqrt()
-        elif self.normalized == "frame_length":
-            scale = self.n_fft**0.5
-        icos, isin = AF.inverse_kernels(self.n_fft, bins, dtype, spectrogram.device)
         total = None if length is None else _checks.positive_int("length", length) + 2 * self.pad
-        y = AF.istft_from_kernels(spectrogram.real * scale, spectrogram.imag * scale, icos, isin, w, self.hop_length,
-                                  self.center, total, self.backend, dft=True)
+        y = _overlap_add(self, spectrogram, total, self.center, self.normalized)
         if self.pad and length is not None:  # torchaudio removes the padding only when the length is given
             y = y[..., self.pad: self.pad + length]
         return y
+
+
+def _overlap_add(layer, spectrogram, length, center, normalized):
+    """The least-squares inverse of a complex spectrogram with ``layer``'s window buffer (padded to ``n_fft``; a
+    ``normalized`` spectrum is scaled back first)."""
+    dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
+    w = layer._basis("window", dtype)
+    left = (layer.n_fft - layer.win_length) // 2
+    w = F.pad(w, (left, layer.n_fft - layer.win_length - left))
+    scale = 1.0
+    if normalized == "window":
+        scale = w.square().sum().sqrt()
+    elif normalized == "frame_length":
+        scale = layer.n_fft**0.5
+    icos, isin = AF.inverse_kernels(layer.n_fft, spectrogram.shape[-2], dtype, spectrogram.device)
+    return AF.istft_from_kernels(spectrogram.real * scale, spectrogram.imag * scale, icos, isin, w, layer.hop_length,
+                                 center, length, layer.backend, dft=True)
+
+
+class GriffinLim(Spectrogram):
+    """torchaudio's ``GriffinLim``: a ``(..., n_fft // 2 + 1, frames)`` magnitude (``power`` 1) or power (2)
+    spectrogram → ``(..., time)`` by fast Griffin-Lim (Perraudin et al. 2013): ``n_iter`` rounds of
+    ``X ← STFT(iSTFT(S·e^{iφ}))``, ``φ`` the phase of ``X − α/(1+α)·X_prev`` (``α = momentum``); phases start
+    random (``rand_init``, torch's generator) or at 0. The window is the buffer ``window``."""
+
+    def __init__(self, n_fft: int = 400, n_iter: int = 32, win_length: int | None = None,
+                 hop_length: int | None = None, window_fn=torch.hann_window, power: float = 2.0, wkwargs=None,
+                 momentum: float = 0.99, length: int | None = None, rand_init: bool = True,
+                 backend: str | None = None):
+        super().__init__(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_fn=window_fn, power=None,
+                         wkwargs=wkwargs, backend=backend)
+        self.n_iter = _checks.positive_int("n_iter", n_iter)
+        self.momentum = float(momentum)
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum={momentum} must be in [0, 1).")
+        self.magnitude_power = _checks.positive_float("power", power)
+        self.length = None if length is None else _checks.positive_int("length", length)
+        self.rand_init = _checks.boolean("rand_init", rand_init)
+
+    def forward(self, specgram: torch.Tensor) -> torch.Tensor:
+        dtype = _checks.compute_dtype(specgram, "specgram")
+        if specgram.dim() < 2 or specgram.shape[-2] != self.n_fft // 2 + 1:
+            raise ValueError(f"specgram has shape {tuple(specgram.shape)}; it must be (..., {self.n_fft // 2 + 1}, "
+                             "frames).")
+        shape = specgram.shape
+        mag = specgram.reshape((-1,) + tuple(shape[-2:])).to(dtype).pow(1.0 / self.magnitude_power)
+        complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+        if self.rand_init:
+            angles = torch.rand(mag.shape, dtype=complex_dtype, device=mag.device)
+        else:
+            angles = torch.ones(mag.shape, dtype=complex_dtype, device=mag.device)
+        alpha = self.momentum / (1.0 + self.momentum)
+        previous = None
+        for _ in range(self.n_iter):
+            rebuilt = super().forward(_overlap_add(self, mag * angles, self.length, True, None))
+            angles = rebuilt if previous is None or not alpha else rebuilt - alpha * previous
+            angles = angles / (angles.abs() + 1e-16)
+            previous = rebuilt
+        y = _overlap_add(self, mag * angles, self.length, True, None)
+        return y.reshape(tuple(shape[:-2]) + (y.shape[-1],))
 
 
 class Resample(nn.Module):

@@ -100,6 +100,10 @@ def test_bad_arguments_name_themselves():
         TF.melscale_fbanks(201, 0.0, 8000.0, 40, 16000, None, "bark")
     with pytest.raises(ValueError, match="n_mfcc=50 must not exceed n_mels=40"):
         TF.create_dct(50, 40, "ortho")
+    with pytest.raises(ValueError, match="rank deficient.*driver='gelsd'"):
+        T.InverseMelScale(n_stft=129, n_mels=40)(torch.rand(1, 40, 5))
+    with pytest.raises(ValueError, match="momentum=1.0"):
+        T.GriffinLim(momentum=1.0)
     with pytest.raises(ValueError, match="has dtype torch.int64"):
         TF.amplitude_to_DB(torch.ones(3, 4, dtype=torch.int64), 10.0, 1e-10, 0.0)
 
@@ -218,3 +222,23 @@ def test_resample_against_scipy(rng):
     n = min(len(ours), len(theirs))
     assert len(ours) == -(-4000 * 441 // 320)
     assert rel_err(ours[200: n - 200], theirs[200: n - 200]) <= 1e-3
+
+
+def test_inverse_mel_scale():
+    x = _get("InverseMelScale/x")
+    layer = T.InverseMelScale(n_stft=129, n_mels=24, sample_rate=16000)
+    assert list(layer.state_dict()) == ["fb"]
+    assert rel_err(layer(x), _get("InverseMelScale/out")) <= 1e-4  # an lstsq of a float32 system
+    slaney = T.InverseMelScale(n_stft=129, n_mels=24, sample_rate=16000, norm="slaney", mel_scale="slaney",
+                               driver="gelsd")
+    assert rel_err(slaney(x), _get("InverseMelScale/slaney")) <= 1e-4
+
+
+def test_griffin_lim_without_random_phases():
+    """Fast Griffin-Lim from zero phases, with and without momentum and a given length."""
+    mag = _get("GriffinLim/x")
+    got = T.GriffinLim(n_fft=256, hop_length=64, n_iter=4, rand_init=False)(mag)
+    assert list(T.GriffinLim(n_fft=256).state_dict()) == ["window"]
+    assert rel_err(got, _get("GriffinLim/out")) <= 1e-4
+    got = T.GriffinLim(n_fft=256, hop_length=64, n_iter=8, momentum=0.0, rand_init=False, length=1180)(mag)
+    assert got.shape[-1] == 1180 and rel_err(got, _get("GriffinLim/nomomentum")) <= 1e-4
