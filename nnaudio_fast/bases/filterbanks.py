@@ -125,6 +125,45 @@ def torchaudio_linear_filterbank(n_freqs: int, f_min: float, f_max: float, n_fil
     return frozen(_triangles(freqs, edges, False).T)
 
 
+def chroma_filterbank(sr: float, n_fft: int, tuning: float = 0.0, n_chroma: int = 12, ctroct: float = 5.0,
+                      octwidth: float | None = 2.0, norm: float | None = 2, base_c: bool = True) -> np.ndarray:
+    """Chroma filterbank ``(n_chroma, n_fft // 2 + 1)``, float64: librosa's (``librosa.filters.chroma``, after Ellis).
+
+    Bin ``k > 0`` sits at ``q_k = n_chroma·log2(k·sr / n_fft / (27.5·2^(tuning / n_chroma)))`` chroma steps
+    (27.5 Hz = A0); bin 0 at ``q_1 − 1.5·n_chroma``. Chroma ``c`` weighs bin ``k`` by a Gaussian bump
+    ``exp(−½·(2·d / w_k)²)`` of the circular distance ``d`` from ``q_k`` to ``c`` (in ``(−n_chroma/2, n_chroma/2]``)
+    over the bin's width ``w_k = max(q_{k+1} − q_k, 1)``; each bin's weights have unit ``norm`` (L2 by default), then
+    are scaled by a Gaussian in octaves ``exp(−½·((q_k / n_chroma − ctroct) / octwidth)²)`` (none for ``octwidth``
+    None); ``base_c`` starts the rows at C instead of A.
+    """
+    sr = _checks.positive_float("sr", sr)
+    n_fft = _checks.positive_int("n_fft", n_fft, minimum=2)
+    n_chroma = _checks.positive_int("n_chroma", n_chroma)
+    tuning = _checks.finite_float("tuning", tuning, " (in fractions of a chroma bin; 0 for A440)")
+    return _chroma_impl(sr, n_fft, tuning, n_chroma, float(ctroct), None if octwidth is None else float(octwidth),
+                        norm, _checks.boolean("base_c", base_c))
+
+
+@functools.lru_cache(maxsize=32)
+def _chroma_impl(sr, n_fft, tuning, n_chroma, ctroct, octwidth, norm, base_c):
+    freqs = np.arange(1, n_fft) * (sr / n_fft)
+    a0 = 27.5 * 2.0 ** (tuning / n_chroma)
+    q = n_chroma * np.log2(freqs / a0)
+    q = np.concatenate(([q[0] - 1.5 * n_chroma], q))
+    width = np.concatenate((np.maximum(np.diff(q), 1.0), [1.0]))
+    half = np.round(n_chroma / 2.0)
+    d = np.remainder(q[None, :] - np.arange(n_chroma)[:, None] + half + 10 * n_chroma, n_chroma) - half
+    w = np.exp(-0.5 * (2.0 * d / width[None, :]) ** 2)
+    if norm is not None:
+        size = np.linalg.norm(w, ord=norm, axis=0, keepdims=True)
+        w = w / np.where(size < np.finfo(np.float64).tiny, 1.0, size)
+    if octwidth is not None:
+        w = w * np.exp(-0.5 * ((q / n_chroma - ctroct) / octwidth) ** 2)[None, :]
+    if base_c:
+        w = np.roll(w, -3 * (n_chroma // 12), axis=0)
+    return frozen(w[:, : n_fft // 2 + 1])
+
+
 def _filterbank_arguments(sr, n_fft, count_name, count, fmin, fmax, kind):
     """Checked ``(sr, n_fft, count, fmin, fmax)`` of a filterbank on the one-sided spectrum (``fmax=None`` is
     ``sr / 2``), its size estimated before anything is built."""

@@ -13,7 +13,7 @@ Two levels:
 
 dtypes: float64 in, float64 out; float32, float16 and bfloat16 in, float32 out (power spectra overflow float16).
 
-One module per family: :mod:`.fourier`, :mod:`.descriptors` (spectral centroid, bandwidth, rolloff, flatness), :mod:`.constant_q`, :mod:`.inverse_constant_q`, :mod:`.phase_retrieval`
+One module per family: :mod:`.fourier`, :mod:`.descriptors` (spectral centroid, bandwidth, rolloff, flatness), :mod:`.chroma`, :mod:`.constant_q`, :mod:`.inverse_constant_q`, :mod:`.phase_retrieval`
 (Griffin-Lim), :mod:`.mel_inverse`, :mod:`.periodicity` (CFP); :mod:`.common` holds what they share.
 """
 
@@ -27,6 +27,7 @@ from .constant_q import (
     cqt_output,
     vqt,
 )
+from .chroma import chroma_stft
 from .descriptors import spectral_bandwidth, spectral_centroid, spectral_flatness, spectral_rolloff
 from .fourier import (
     gammatonegram,
@@ -55,5 +56,5 @@ __all__ = [
     "griffin_lim", "griffin_lim_cqt", "griffin_lim_from_kernels", "GRIFFIN_LIM_INITS",
     "mel_to_stft", "mel_to_stft_from_fbank", "MEL_INVERSE_METHODS",
     "cfp", "cfp_from_bases", "cfp_settings",
-    "spectral_centroid", "spectral_bandwidth", "spectral_rolloff", "spectral_flatness",
+    "spectral_centroid", "spectral_bandwidth", "spectral_rolloff", "spectral_flatness", "chroma_stft",
 ]

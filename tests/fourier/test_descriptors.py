@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import librosa
+import numpy as np
 import pytest
 import torch
 
@@ -51,3 +52,22 @@ def test_rolloff_takes_the_first_bin_that_reaches_the_threshold():
     S = torch.tensor([[1.0], [1.0], [2.0]], dtype=torch.float64)
     got = AF.spectral_rolloff(S=S, sr=8, roll_percent=0.5)
     assert got.item() == 2.0 == librosa.feature.spectral_rolloff(S=S.numpy(), sr=8, roll_percent=0.5).item()
+
+
+@pytest.mark.parametrize("dtype,bound", [(torch.float64, 1e-9), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("extra", [{}, {"n_chroma": 24, "tuning": 0.3}, {"norm": None}, {"norm": 2},
+                                   {"octwidth": None, "base_c": False, "n_fft": 1024}])
+def test_chroma_stft_matches_librosa(rng, extra, dtype, bound):
+    """From a waveform (the fused filterbank path) and from a power spectrogram; librosa given the same explicit
+    tuning (it estimates one from the signal when tuning=None) and a float64 filterbank (its default is float32)."""
+    x = _signal(rng)
+    kw = dict(sr=16000, n_fft=512, hop_length=128, tuning=0.0)
+    kw.update(extra)
+    want = librosa.feature.chroma_stft(y=x.numpy(), dtype=np.float64, **kw)
+    got = AF.chroma_stft(x.to(dtype), **kw)
+    assert got.shape == want.shape and got.dtype == dtype
+    assert rel_err(got, want) <= bound
+    S = AF.stft(x, n_fft=kw["n_fft"], hop_length=128, pad_mode="constant", output_format="Magnitude") ** 2
+    kw.pop("n_fft")
+    assert rel_err(AF.chroma_stft(S=S.to(dtype), **kw),
+                   librosa.feature.chroma_stft(S=S.numpy(), dtype=np.float64, **kw)) <= bound
