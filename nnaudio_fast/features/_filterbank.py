@@ -15,8 +15,10 @@ class FilterbankSpectrogram(BasisModule):
     TRAINABLE_FBANK: str = ""
 
     def __init__(self, sr, n_fft, win_length, hop_length, window, center, pad_mode, power, fbank, trainable_fbank,
-                 trainable_STFT, backend, precision, stft_kwargs):
+                 trainable_STFT, backend, precision, stft_kwargs, nonnegative=False):
         super().__init__(backend, precision)
+        #: the filterbank used is |stored|: a trained filterbank stays non-negative (log(S + eps) stays finite)
+        self.nonnegative = _checks.boolean("nonnegative", nonnegative)
         self.power = _checks.positive_float("power", power)
         self.trainable_STFT = _checks.boolean("trainable_STFT", trainable_STFT)
         trainable_fbank = _checks.boolean(self.TRAINABLE_FBANK, trainable_fbank)
@@ -36,8 +38,9 @@ class FilterbankSpectrogram(BasisModule):
 
     def _make_plan(self, x, dtype, center):
         wcos, wsin, window = self.stft.fourier_kernels(dtype)
+        fbank = self._basis(self.FBANK, dtype)
         return functional.spectrogram_plan(
-            wcos, wsin, self._basis(self.FBANK, dtype), self.stride, center, self.pad_mode, self.power,
+            wcos, wsin, fbank.abs() if self.nonnegative else fbank, self.stride, center, self.pad_mode, self.power,
             self.backend, window, None, 1e-10, self.precision, self._facts().get("support"), like=x,
         )
 
@@ -62,4 +65,5 @@ class FilterbankSpectrogram(BasisModule):
         return facts
 
     def extra_repr(self) -> str:
-        return f"{self.FBANK}={tuple(getattr(self, self.FBANK).shape)}, power={self.power}"
+        return (f"{self.FBANK}={tuple(getattr(self, self.FBANK).shape)}, power={self.power}"
+                + (", nonnegative=True" if self.nonnegative else ""))

@@ -39,10 +39,11 @@ class Gammatonegram(FilterbankSpectrogram):
         verbose=True,
         backend=None,
         precision=None,
+        nonnegative=False,
         **kwargs,
     ):
         _checks.boolean("htk", htk)  # no effect (as in nnAudio), but a wrong value is still a mistake
         super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
                          bases.gammatone_filterbank(sr, n_fft, n_bins, fmin, fmax), trainable_bins, trainable_STFT,
-                         backend, precision, kwargs)
+                         backend, precision, kwargs, nonnegative)
         self.trainable_bins = self.gammatone_basis.requires_grad

@@ -37,6 +37,10 @@ class MelSpectrogram(FilterbankSpectrogram):
         See :mod:`nnaudio_fast.dispatch`.
     precision : {None, 'exact', 'ieee', 'tf32', 'bf16', 'highest', 'high', 'medium'}, optional
         How a fast backend computes float32 products (:mod:`nnaudio_fast.precision`).
+    nonnegative : bool
+        Compute with ``|mel_basis|``: a trained filterbank stays non-negative, so ``log(mel + eps)`` stays finite
+        (an unconstrained one goes negative under Adam within a few steps). Equal to the default until training
+        moves a weight below zero; the stored parameter keeps nnAudio's key and meaning.
     **kwargs
         Passed to the inner :class:`~nnaudio_fast.STFT` (as nnAudio does), e.g. ``trainable_window=True``: a
         trainable window on the fixed DFT (with ``trainable_mel=True``, what the torch pipeline trains, at its speed).
@@ -67,11 +71,12 @@ class MelSpectrogram(FilterbankSpectrogram):
         verbose=True,
         backend=None,
         precision=None,
+        nonnegative=False,
         **kwargs,
     ):
         super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
                          bases.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm), trainable_mel,
-                         trainable_STFT, backend, precision, kwargs)
+                         trainable_STFT, backend, precision, kwargs, nonnegative)
         self.trainable_mel = self.mel_basis.requires_grad
 
 
