@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Case:
-    """One feature configuration. ``family``: stft (magnitude), mel, logmel (dB), mfcc, cqt, icqt (the inverse of a
+    """One feature configuration. ``family``: stft (magnitude), mel, logmel (dB), mfcc, transforms (torchaudio's
+    MelSpectrogram through nnaudio_fast.transforms: HTK mels, no norm), cqt, icqt (the inverse of a
     complex CQT: a waveform), griffinlim (``n_iter`` fast Griffin-Lim iterations from a magnitude STFT). ``band``: if set, the input noise is band-limited to ``(low, high)`` Hz (an inverse
     can only recover what the transform sees)."""
 
@@ -36,7 +37,7 @@ class Case:
         if self.family == "griffinlim":
             return (f"griffinlim {self.config} sr{self.sr} n{self.n_fft}/{self.hop} {self.n_iter} it. "
                     f"B{self.batch}x{self.seconds:g}s")
-        extra = f" m{self.n_mels}" if self.family in ("mel", "logmel", "mfcc") else ""
+        extra = f" m{self.n_mels}" if self.family in ("mel", "logmel", "mfcc", "transforms") else ""
         return f"{self.family} {self.config} sr{self.sr} n{self.n_fft}/{self.hop}{extra} B{self.batch}x{self.seconds:g}s"
 
     @property
@@ -59,6 +60,7 @@ def _grid(batches, seconds):
         Case("icqt", "noise 60-1500 Hz", 22050, 0, 128, 1, 1.0, band=(60.0, 1500.0)),
         Case("icqt", "noise 60-1500 Hz", 22050, 0, 512, 1, 1.0, band=(60.0, 1500.0)),
         Case("griffinlim", "music", 22050, 1024, 256, 1, 1.0),
+        Case("transforms", "torchaudio MelSpectrogram", 16000, 400, 160, 1, 1.0, n_mels=80),
     ]
     import nnaudio_fast as nf
 

@@ -112,6 +112,13 @@ def _ours(backend):
             forward = nf.CQT2010v2(output_format="Complex", **common).to(device)
             inverse = nf.iCQT(**common)
             return Inverse(forward, lambda C: inverse(C, length=case.samples))
+        elif f == "transforms":  # torchaudio's MelSpectrogram (HTK mels, no norm), nnaudio_fast.transforms
+            if trainable:
+                return None
+            from nnaudio_fast import transforms
+
+            layer = transforms.MelSpectrogram(sample_rate=case.sr, n_fft=case.n_fft, hop_length=case.hop,
+                                              n_mels=case.n_mels, backend=backend)
         elif f == "griffinlim":
             if trainable:
                 return None
@@ -141,6 +148,11 @@ def _reference_features(case, x):
         if f == "logmel":
             return _db(mel)
         return _dct(case.n_mels, case.n_mfcc, mel) @ _db(mel)
+    if f == "transforms":
+        from nnaudio_fast import transforms
+
+        return transforms.MelSpectrogram(sample_rate=case.sr, n_fft=case.n_fft, hop_length=case.hop,
+                                         n_mels=case.n_mels, backend="reference")(x)
     if f == "cqt":
         return AF.cqt(x, sr=case.sr, hop_length=case.hop, output_format="Magnitude", multirate=False,
                       backend="reference", **CQT)
@@ -162,7 +174,10 @@ def _torch_pipeline(compiled: bool):
             return None if (trainable or compiled) else _torch_griffin_lim(case, device)
         window = torch.hann_window(case.n_fft, periodic=True, device=device)
         fb = None
-        if case.family != "stft":
+        if case.family == "transforms":  # torchaudio's filterbank: HTK mels, no norm
+            fb = torch.tensor(bases.torchaudio_mel_filterbank(case.n_fft // 2 + 1, 0.0, case.sr // 2, case.n_mels,
+                                                              case.sr).T, dtype=torch.float32, device=device)
+        elif case.family != "stft":
             fb = torch.tensor(bases.mel_filterbank(case.sr, case.n_fft, case.n_mels, norm="slaney"),
                               dtype=torch.float32, device=device)
         if trainable:
@@ -177,7 +192,7 @@ def _torch_pipeline(compiled: bool):
             if case.family == "stft":
                 return X.abs()
             S = fb @ (X.real.square() + X.imag.square())
-            if case.family == "mel":
+            if case.family in ("mel", "transforms"):
                 return S
             return _db(S) if case.family == "logmel" else dct @ _db(S)
 
@@ -215,6 +230,9 @@ def _torchaudio(case, device, trainable):
         import torchaudio
     except Exception:
         return None
+    if case.family == "transforms":
+        return torchaudio.transforms.MelSpectrogram(sample_rate=case.sr, n_fft=case.n_fft, hop_length=case.hop,
+                                                    n_mels=case.n_mels).to(device)
     if case.family not in ("mel", "logmel"):
         return None
     layer = torchaudio.transforms.MelSpectrogram(sample_rate=case.sr, n_fft=case.n_fft, hop_length=case.hop,
@@ -282,6 +300,9 @@ def _librosa(case, device, trainable):
             return np.abs(librosa.stft(y, n_fft=case.n_fft, hop_length=case.hop, pad_mode="reflect"))
         if f == "cqt":
             return np.abs(librosa.cqt(y, sr=case.sr, hop_length=case.hop, pad_mode="reflect", **CQT))
+        if f == "transforms":  # the same work: HTK mels without norm, periodic Hann, reflect padding
+            return librosa.feature.melspectrogram(y=y, sr=case.sr, n_fft=case.n_fft, hop_length=case.hop,
+                                                  n_mels=case.n_mels, pad_mode="reflect", htk=True, norm=None)
         S = librosa.feature.melspectrogram(y=y, sr=case.sr, n_fft=case.n_fft, hop_length=case.hop,
                                            n_mels=case.n_mels, pad_mode="reflect", norm="slaney")
         if f == "mel":
