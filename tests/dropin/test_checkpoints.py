@@ -45,8 +45,13 @@ def _nnaudio(name, sr, kw):
         return getattr(nn_features, name)(sr=sr, verbose=False, **kw)
 
 
-@pytest.mark.parametrize("sr", [22050, 44100])
-@pytest.mark.parametrize("name, kw, ours_kw", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+#: Every case at 22.05 kHz and 44.1 kHz (where nnAudio's multirate layers downsample early), but CQT1992 only at
+#: 22.05 kHz: its 44.1 kHz kernels change nothing but the size (and cost 25 s of nnAudio's kernel construction).
+CHECKPOINT_CASES = [pytest.param(*c, sr, id=f"{c[0]}-{i}-{sr}") for sr in (22050, 44100)
+                    for i, c in enumerate(CASES) if not (c[0] == "CQT1992" and sr == 44100)]
+
+
+@pytest.mark.parametrize("name, kw, ours_kw, sr", CHECKPOINT_CASES)
 def test_nnaudio_checkpoint_reproduces_nnaudio(name, kw, ours_kw, sr):
     theirs = _nnaudio(name, sr, kw)
     ours = getattr(nf, name)(sr=sr, verbose=False, **kw, **ours_kw)
