@@ -28,7 +28,8 @@ import torch.nn.functional as F
 from .. import _checks, bases
 
 __all__ = ["melscale_fbanks", "linear_fbanks", "create_dct", "amplitude_to_DB", "DB_to_amplitude", "compute_deltas",
-           "resample", "RESAMPLING_METHODS", "mask_along_axis", "mask_along_axis_iid"]
+           "resample", "RESAMPLING_METHODS", "mask_along_axis", "mask_along_axis_iid", "spectrogram",
+           "inverse_spectrogram", "spectral_centroid"]
 
 RESAMPLING_METHODS = ("sinc_interp_hann", "sinc_interp_kaiser")
 #: torchaudio's default Kaiser ``beta`` (``sinc_interp_kaiser`` with ``beta=None``).
@@ -198,3 +199,81 @@ def mask_along_axis_iid(specgrams: torch.Tensor, mask_param: int, mask_value: fl
     band = _band(size, width, start, specgrams.device)  # (*lead, size)
     band = band[..., :, None] if axis == dim - 2 else band[..., None, :]
     return specgrams.masked_fill(band, mask_value)
+
+
+def _padded_window(window: torch.Tensor, n_fft: int, win_length: int, dtype, device) -> torch.Tensor:
+    """``window`` ``(win_length,)`` zero-padded about its centre to ``n_fft`` (as ``torch.stft`` pads it)."""
+    if not isinstance(window, torch.Tensor) or window.shape != (win_length,):
+        raise ValueError(f"window must be a ({win_length},) tensor (win_length={win_length}), got "
+                         f"{getattr(window, 'shape', type(window).__name__)}.")
+    left = (n_fft - win_length) // 2
+    return F.pad(window.to(device=device, dtype=dtype), (left, n_fft - win_length - left))
+
+
+def _norm_scale(window: torch.Tensor, n_fft: int, normalized):
+    if normalized is True or normalized == "window":
+        return window.square().sum().sqrt()
+    if normalized == "frame_length":
+        return n_fft**0.5
+    if normalized is False or normalized is None:
+        return 1.0
+    raise ValueError(f"normalized={normalized!r} is not supported; use False, True, 'window' or 'frame_length'.")
+
+
+def spectrogram(waveform: torch.Tensor, pad: int, window: torch.Tensor, n_fft: int, hop_length: int,
+                win_length: int, power: float | None, normalized, center: bool = True, pad_mode: str = "reflect",
+                onesided: bool = True, return_complex=None) -> torch.Tensor:
+    """torchaudio's ``spectrogram``: ``(..., time)`` → ``|X|^power`` ``(..., freq, frames)``, or the complex
+    spectrum for ``power=None``; computed with the DFT times the (padded, normalised) ``window``, certified for the
+    FFT paths (:func:`nnaudio_fast.functional.spectrogram_from_kernels`)."""
+    from .. import functional as AF
+    from ..functional.common import _basis
+
+    n_fft = _checks.positive_int("n_fft", n_fft)
+    x = F.pad(waveform, (pad, pad)) if _checks.positive_int("pad", pad, minimum=0) else waveform
+    dtype = _checks.compute_dtype(x, "waveform")
+    w = _padded_window(window, n_fft, _checks.positive_int("win_length", win_length), dtype, x.device)
+    w = w / _norm_scale(window.to(dtype), n_fft, normalized)
+    bins = n_fft // 2 + 1 if onesided else n_fft
+    dcos, dsin = _basis(bases.fourier_kernels, (n_fft, n_fft, bins, "boxcar"), dtype, x.device)
+    certificate = w if onesided else None
+    if power is None:
+        re, im = AF.stft_from_kernels(x, dcos * w, dsin * w, hop_length, center, pad_mode, dft_window=certificate)
+        return torch.complex(re, im)
+    return AF.spectrogram_from_kernels(x, dcos * w, dsin * w, None, hop_length, center, pad_mode, power,
+                                       dft_window=certificate)
+
+
+def inverse_spectrogram(spectrogram: torch.Tensor, length: int | None, pad: int, window: torch.Tensor, n_fft: int,
+                        hop_length: int, win_length: int, normalized, center: bool = True, pad_mode: str = "reflect",
+                        onesided: bool = True, backend: str | None = None) -> torch.Tensor:
+    """torchaudio's ``inverse_spectrogram``: a complex ``(..., freq, frames)`` spectrogram → ``(..., time)`` by
+    least-squares overlap-add with ``window``; with ``length`` the output is cut or padded to it and (as in
+    torchaudio, only then) the ``pad`` removed."""
+    from .. import functional as AF
+
+    if not isinstance(spectrogram, torch.Tensor) or not spectrogram.is_complex():
+        raise ValueError("spectrogram must be a complex tensor (..., freq, time), as spectrogram(power=None) returns.")
+    n_fft = _checks.positive_int("n_fft", n_fft)
+    bins = n_fft // 2 + 1 if onesided else n_fft
+    if spectrogram.dim() < 2 or spectrogram.shape[-2] != bins:
+        raise ValueError(f"spectrogram has shape {tuple(spectrogram.shape)}; with n_fft={n_fft} and onesided="
+                         f"{onesided} it must be (..., {bins}, frames).")
+    pad = _checks.positive_int("pad", pad, minimum=0)
+    dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
+    w = _padded_window(window, n_fft, _checks.positive_int("win_length", win_length), dtype, spectrogram.device)
+    scale = _norm_scale(window.to(dtype), n_fft, normalized)
+    icos, isin = AF.inverse_kernels(n_fft, bins, dtype, spectrogram.device)
+    total = None if length is None else _checks.positive_int("length", length) + 2 * pad
+    y = AF.istft_from_kernels(spectrogram.real * scale, spectrogram.imag * scale, icos, isin, w, hop_length, center,
+                              total, backend, dft=True)
+    return y[..., pad: pad + length] if pad and length is not None else y
+
+
+def spectral_centroid(waveform: torch.Tensor, sample_rate: int, pad: int, window: torch.Tensor, n_fft: int,
+                      hop_length: int, win_length: int) -> torch.Tensor:
+    """torchaudio's ``spectral_centroid``: ``(..., frames)``, ``Σ_k f_k |X_k| / Σ_k |X_k|`` with ``f_k`` equally
+    spaced from 0 to ``sample_rate // 2``."""
+    spec = spectrogram(waveform, pad, window, n_fft, hop_length, win_length, 1.0, False)
+    freqs = torch.linspace(0, sample_rate // 2, spec.shape[-2], dtype=spec.dtype, device=spec.device)
+    return (freqs[:, None] * spec).sum(dim=-2) / spec.sum(dim=-2)

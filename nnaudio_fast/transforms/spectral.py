@@ -337,20 +337,11 @@ class InverseSpectrogram(BasisModule):
 
 
 def _overlap_add(layer, spectrogram, length, center, normalized):
-    """The least-squares inverse of a complex spectrogram with ``layer``'s window buffer (padded to ``n_fft``; a
-    ``normalized`` spectrum is scaled back first)."""
+    """:func:`functional.inverse_spectrogram` (without ``pad``) with ``layer``'s window buffer."""
     dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
-    w = layer._basis("window", dtype)
-    left = (layer.n_fft - layer.win_length) // 2
-    w = F.pad(w, (left, layer.n_fft - layer.win_length - left))
-    scale = 1.0
-    if normalized == "window":
-        scale = w.square().sum().sqrt()
-    elif normalized == "frame_length":
-        scale = layer.n_fft**0.5
-    icos, isin = AF.inverse_kernels(layer.n_fft, spectrogram.shape[-2], dtype, spectrogram.device)
-    return AF.istft_from_kernels(spectrogram.real * scale, spectrogram.imag * scale, icos, isin, w, layer.hop_length,
-                                 center, length, layer.backend, dft=True)
+    return functional.inverse_spectrogram(spectrogram, length, 0, layer._basis("window", dtype), layer.n_fft,
+                                          layer.hop_length, layer.win_length, normalized, center,
+                                          onesided=layer.onesided, backend=layer.backend)
 
 
 class GriffinLim(Spectrogram):

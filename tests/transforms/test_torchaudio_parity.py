@@ -242,3 +242,39 @@ def test_griffin_lim_without_random_phases():
     assert rel_err(got, _get("GriffinLim/out")) <= 1e-4
     got = T.GriffinLim(n_fft=256, hop_length=64, n_iter=8, momentum=0.0, rand_init=False, length=1180)(mag)
     assert got.shape[-1] == 1180 and rel_err(got, _get("GriffinLim/nomomentum")) <= 1e-4
+
+
+@pytest.mark.parametrize("case", _cases("Spectrogram"))
+def test_functional_spectrogram(case):
+    """torchaudio.functional.spectrogram's signature (window tensor, every argument positional) on the same
+    fixtures as the class."""
+    kw = _kwargs(f"Spectrogram/{case}/kwargs")
+    n_fft = kw.get("n_fft", 400)
+    win_length = kw.get("win_length", n_fft)
+    window_fn = kw.get("window_fn", torch.hann_window)
+    window = window_fn(win_length, **(kw.get("wkwargs") or {}))
+    got = TF.spectrogram(_get("wave/x"), kw.get("pad", 0), window, n_fft, kw.get("hop_length", win_length // 2),
+                         win_length, kw.get("power", 2.0), kw.get("normalized", False), kw.get("center", True),
+                         kw.get("pad_mode", "reflect"), kw.get("onesided", True))
+    want = _get(f"Spectrogram/{case}/out")
+    assert rel_err(torch.view_as_real(got) if got.is_complex() else got, want) <= 1e-5, kw
+
+
+@pytest.mark.parametrize("case", _cases("InverseSpectrogram"))
+def test_functional_inverse_spectrogram(case):
+    kw = _kwargs(f"InverseSpectrogram/{case}/kwargs")
+    n_fft, hop = kw["n_fft"], kw["hop_length"]
+    spec = torch.view_as_complex(_get(f"InverseSpectrogram/{case}/spec"))
+    args = (kw.get("pad", 0), torch.hann_window(n_fft), n_fft, hop, n_fft, kw.get("normalized", False))
+    assert rel_err(TF.inverse_spectrogram(spec, None, *args), _get(f"InverseSpectrogram/{case}/out")) <= 1e-5
+    assert rel_err(TF.inverse_spectrogram(spec, 850, *args), _get(f"InverseSpectrogram/{case}/cut")) <= 1e-5
+
+
+@pytest.mark.parametrize("case", _cases("SpectralCentroid"))
+def test_functional_spectral_centroid(case):
+    kw = _kwargs(f"SpectralCentroid/{case}/kwargs")
+    n_fft = kw["n_fft"]
+    win_length = kw.get("win_length", n_fft)
+    got = TF.spectral_centroid(_get("wave/x"), 16000, kw.get("pad", 0), torch.hann_window(win_length), n_fft,
+                               kw.get("hop_length", win_length // 2), win_length)
+    assert rel_err(got, _get(f"SpectralCentroid/{case}/out")) <= 1e-5
