@@ -29,7 +29,7 @@ from .. import _checks, bases
 
 __all__ = ["melscale_fbanks", "linear_fbanks", "create_dct", "amplitude_to_DB", "DB_to_amplitude", "compute_deltas",
            "resample", "RESAMPLING_METHODS", "mask_along_axis", "mask_along_axis_iid", "spectrogram",
-           "inverse_spectrogram", "spectral_centroid"]
+           "inverse_spectrogram", "spectral_centroid", "griffinlim"]
 
 RESAMPLING_METHODS = ("sinc_interp_hann", "sinc_interp_kaiser")
 #: torchaudio's default Kaiser ``beta`` (``sinc_interp_kaiser`` with ``beta=None``).
@@ -277,3 +277,38 @@ def spectral_centroid(waveform: torch.Tensor, sample_rate: int, pad: int, window
     spec = spectrogram(waveform, pad, window, n_fft, hop_length, win_length, 1.0, False)
     freqs = torch.linspace(0, sample_rate // 2, spec.shape[-2], dtype=spec.dtype, device=spec.device)
     return (freqs[:, None] * spec).sum(dim=-2) / spec.sum(dim=-2)
+
+
+def griffinlim(specgram: torch.Tensor, window: torch.Tensor, n_fft: int, hop_length: int, win_length: int,
+               power: float, n_iter: int, momentum: float, length: int | None, rand_init: bool,
+               backend: str | None = None) -> torch.Tensor:
+    """torchaudio's ``griffinlim`` (fast Griffin-Lim, Perraudin et al. 2013): a ``(..., n_fft // 2 + 1, frames)``
+    spectrogram ``|X|^power`` → ``(..., time)``. Each of ``n_iter`` rounds sets ``X ← STFT(iSTFT(S·e^{iφ}))`` and
+    ``φ`` to the phase of ``X − α/(1+α)·X_prev`` (``α = momentum``); phases start random (``rand_init``, torch's
+    generator) or at 0. Centred frames, reflect padding, with ``window``."""
+    dtype = _checks.compute_dtype(specgram, "specgram")
+    n_fft = _checks.positive_int("n_fft", n_fft)
+    if specgram.dim() < 2 or specgram.shape[-2] != n_fft // 2 + 1:
+        raise ValueError(f"specgram has shape {tuple(specgram.shape)}; it must be (..., {n_fft // 2 + 1}, frames).")
+    momentum = float(momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum={momentum} must be in [0, 1).")
+    power = _checks.positive_float("power", power)
+    n_iter = _checks.positive_int("n_iter", n_iter, minimum=0)
+    shape = specgram.shape
+    mag = specgram.reshape((-1,) + tuple(shape[-2:])).to(dtype).pow(1.0 / power)
+    complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+    angles = (torch.rand if rand_init else torch.ones)(mag.shape, dtype=complex_dtype, device=mag.device)
+    alpha = momentum / (1.0 + momentum)
+
+    def inverse(spec):
+        return inverse_spectrogram(spec, length, 0, window, n_fft, hop_length, win_length, False, backend=backend)
+
+    previous = None
+    for _ in range(n_iter):
+        rebuilt = spectrogram(inverse(mag * angles), 0, window, n_fft, hop_length, win_length, None, False)
+        angles = rebuilt if previous is None or not alpha else rebuilt - alpha * previous
+        angles = angles / (angles.abs() + 1e-16)
+        previous = rebuilt
+    y = inverse(mag * angles)
+    return y.reshape(tuple(shape[:-2]) + (y.shape[-1],))

@@ -348,7 +348,8 @@ class GriffinLim(Spectrogram):
     """torchaudio's ``GriffinLim``: a ``(..., n_fft // 2 + 1, frames)`` magnitude (``power`` 1) or power (2)
     spectrogram → ``(..., time)`` by fast Griffin-Lim (Perraudin et al. 2013): ``n_iter`` rounds of
     ``X ← STFT(iSTFT(S·e^{iφ}))``, ``φ`` the phase of ``X − α/(1+α)·X_prev`` (``α = momentum``); phases start
-    random (``rand_init``, torch's generator) or at 0. The window is the buffer ``window``."""
+    random (``rand_init``, torch's generator) or at 0 (:func:`functional.griffinlim`). The window is the buffer
+    ``window``."""
 
     def __init__(self, n_fft: int = 400, n_iter: int = 32, win_length: int | None = None,
                  hop_length: int | None = None, window_fn=torch.hann_window, power: float = 2.0, wkwargs=None,
@@ -365,26 +366,10 @@ class GriffinLim(Spectrogram):
         self.rand_init = _checks.boolean("rand_init", rand_init)
 
     def forward(self, specgram: torch.Tensor) -> torch.Tensor:
-        dtype = _checks.compute_dtype(specgram, "specgram")
-        if specgram.dim() < 2 or specgram.shape[-2] != self.n_fft // 2 + 1:
-            raise ValueError(f"specgram has shape {tuple(specgram.shape)}; it must be (..., {self.n_fft // 2 + 1}, "
-                             "frames).")
-        shape = specgram.shape
-        mag = specgram.reshape((-1,) + tuple(shape[-2:])).to(dtype).pow(1.0 / self.magnitude_power)
-        complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-        if self.rand_init:
-            angles = torch.rand(mag.shape, dtype=complex_dtype, device=mag.device)
-        else:
-            angles = torch.ones(mag.shape, dtype=complex_dtype, device=mag.device)
-        alpha = self.momentum / (1.0 + self.momentum)
-        previous = None
-        for _ in range(self.n_iter):
-            rebuilt = super().forward(_overlap_add(self, mag * angles, self.length, True, None))
-            angles = rebuilt if previous is None or not alpha else rebuilt - alpha * previous
-            angles = angles / (angles.abs() + 1e-16)
-            previous = rebuilt
-        y = _overlap_add(self, mag * angles, self.length, True, None)
-        return y.reshape(tuple(shape[:-2]) + (y.shape[-1],))
+        window = self._basis("window", _checks.compute_dtype(specgram, "specgram"))
+        return functional.griffinlim(specgram, window, self.n_fft, self.hop_length, self.win_length,
+                                     self.magnitude_power, self.n_iter, self.momentum, self.length, self.rand_init,
+                                     self.backend)
 
 
 class Resample(nn.Module):

@@ -278,3 +278,11 @@ def test_functional_spectral_centroid(case):
     got = TF.spectral_centroid(_get("wave/x"), 16000, kw.get("pad", 0), torch.hann_window(win_length), n_fft,
                                kw.get("hop_length", win_length // 2), win_length)
     assert rel_err(got, _get(f"SpectralCentroid/{case}/out")) <= 1e-5
+
+
+def test_functional_griffinlim():
+    mag = _get("GriffinLim/x")
+    got = TF.griffinlim(mag, torch.hann_window(256), 256, 64, 256, 2.0, 4, 0.99, None, False)
+    assert rel_err(got, _get("GriffinLim/out")) <= 1e-4
+    got = TF.griffinlim(mag, torch.hann_window(256), 256, 64, 256, 2.0, 8, 0.0, 1180, False)
+    assert rel_err(got, _get("GriffinLim/nomomentum")) <= 1e-4
