@@ -12,8 +12,8 @@ import torch
 KINDS = ("stft", "mel", "mfcc", "gammatone", "cqt")
 
 
-#: ``show``'s defaults per setting (``--n-fft``, ``--hop``, ``--fmin``, ``--n-bins``, ``--n-mels``).
-DEFAULTS = dict(n_fft=2048, hop=256, fmin=None, n_bins=None, n_mels=128)
+#: ``show``'s defaults for ``--n-fft``, ``--hop`` and ``--n-mels`` (``--fmin`` and ``--n-bins`` depend on the kind).
+DEFAULTS = dict(n_fft=2048, hop=256, n_mels=128)
 
 
 def _layer(kind: str, sr: int, backend: str | None, exact_stream: bool = False, n_fft: int = 2048, hop: int = 256,

@@ -250,6 +250,11 @@ class FrameStream(nn.Module):
         shape[self.time_axis] = 0
         return like.new_zeros(shape)
 
+    def extra_repr(self) -> str:
+        f = self._framing
+        return (f"width={f.width}, hop={f.hop}, pad={f.pad}, pad_mode={f.pad_mode!r}, latency={self.latency}, "
+                f"exact={self.exact}")
+
 
 class _State:
     """A stream's state (a plain object: ``nn.Module`` attribute writes are slow). ``pending``: ``(B, k)`` samples,
@@ -260,11 +265,6 @@ class _State:
 
     def __init__(self):
         self.pending, self.start, self.received, self.emitted, self.started = None, 0, 0, 0, False
-
-    def extra_repr(self) -> str:
-        f = self._framing
-        return (f"width={f.width}, hop={f.hop}, pad={f.pad}, pad_mode={f.pad_mode!r}, latency={self.latency}, "
-                f"exact={self.exact}")
 
 
 class PeakClippedStream(FrameStream):

@@ -83,18 +83,25 @@ def torchaudio_mel_filterbank(n_freqs: int, f_min: float, f_max: float, n_mels: 
     from the DFT bins ``k·sr / n_fft`` for odd rates); ``norm='slaney'`` scales filter ``m`` by
     ``2 / (f[m+2] − f[m])``.
     """
-    n_freqs = _checks.positive_int("n_freqs", n_freqs)
-    n_mels = _checks.positive_int("n_mels", n_mels)
-    sample_rate = _checks.positive_float("sample_rate", sample_rate)
-    f_min = _checks.non_negative_float("f_min", f_min)
-    f_max = _checks.positive_float("f_max", f_max)
-    if f_min >= f_max:
-        raise ValueError(f"f_min={f_min} must be below f_max={f_max}.")
+    n_freqs, n_mels, sample_rate, f_min, f_max = _torchaudio_arguments(n_freqs, "n_mels", n_mels, sample_rate, f_min,
+                                                                       f_max)
     _checks.choice("mel_scale", mel_scale, ("htk", "slaney"))
     if norm is not None and norm != "slaney":
         raise ValueError(f"norm={norm!r} is not supported; use None or 'slaney'.")
     _checks.array_size((n_freqs, n_mels), "a mel filterbank", f"n_freqs={n_freqs}, n_mels={n_mels}", "use fewer bins")
     return _torchaudio_mel(n_freqs, f_min, f_max, n_mels, sample_rate, norm, mel_scale)
+
+
+def _torchaudio_arguments(n_freqs, count_name: str, count, sample_rate, f_min, f_max):
+    """Checked ``(n_freqs, count, sample_rate, f_min, f_max)`` of torchaudio's filterbank builders."""
+    n_freqs = _checks.positive_int("n_freqs", n_freqs)
+    count = _checks.positive_int(count_name, count)
+    sample_rate = _checks.positive_float("sample_rate", sample_rate)
+    f_min = _checks.non_negative_float("f_min", f_min)
+    f_max = _checks.positive_float("f_max", f_max)
+    if f_min >= f_max:
+        raise ValueError(f"f_min={f_min} must be below f_max={f_max}.")
+    return n_freqs, count, sample_rate, f_min, f_max
 
 
 @functools.lru_cache(maxsize=64)
@@ -114,13 +121,8 @@ def torchaudio_linear_filterbank(n_freqs: int, f_min: float, f_max: float, n_fil
                                  sample_rate: float) -> np.ndarray:
     """torchaudio's linear filterbank (``linear_fbanks``): :func:`torchaudio_mel_filterbank`'s triangles with
     ``n_filter + 2`` edges equally spaced in Hz, ``(n_freqs, n_filter)``, float64."""
-    n_freqs = _checks.positive_int("n_freqs", n_freqs)
-    n_filter = _checks.positive_int("n_filter", n_filter)
-    sample_rate = _checks.positive_float("sample_rate", sample_rate)
-    f_min = _checks.non_negative_float("f_min", f_min)
-    f_max = _checks.positive_float("f_max", f_max)
-    if f_min >= f_max:
-        raise ValueError(f"f_min={f_min} must be below f_max={f_max}.")
+    n_freqs, n_filter, sample_rate, f_min, f_max = _torchaudio_arguments(n_freqs, "n_filter", n_filter, sample_rate,
+                                                                         f_min, f_max)
     freqs, edges = np.linspace(0.0, sample_rate // 2, n_freqs), np.linspace(f_min, f_max, n_filter + 2)
     return frozen(_triangles(freqs, edges, False).T)
 

@@ -154,13 +154,6 @@ def _mask_width(mask_param: int, p: float, size: int) -> int:
     return mask_param if p == 1.0 else min(mask_param, int(size * p))
 
 
-def _band(size: int, width: torch.Tensor, start: torch.Tensor, device) -> torch.Tensor:
-    """``[start, start + width)`` on ``0 … size − 1`` as a boolean mask (widths and starts floored)."""
-    idx = torch.arange(size, device=device)
-    lo = start.long()
-    return (idx >= lo[..., None]) & (idx < (lo + width.long())[..., None])
-
-
 def mask_along_axis(specgram: torch.Tensor, mask_param: int, mask_value: float, axis: int,
                     p: float = 1.0) -> torch.Tensor:
     """SpecAugment: one band ``[v0, v0 + v)`` along ``axis`` (``dim − 2``: frequency, ``dim − 1``: time) set to
@@ -170,14 +163,7 @@ def mask_along_axis(specgram: torch.Tensor, mask_param: int, mask_value: float, 
     if dim < 2 or axis not in (dim - 2, dim - 1):
         raise ValueError(f"axis={axis} must be {dim - 2} (frequency) or {dim - 1} (time) for a specgram of shape "
                          f"{tuple(specgram.shape)}.")
-    size = specgram.shape[axis]
-    mask_param = _mask_width(mask_param, p, size)
-    if mask_param < 1:
-        return specgram
-    width = torch.rand(1) * mask_param
-    start = torch.rand(1) * (size - width)
-    band = _band(size, width, start, specgram.device)[0]
-    return specgram.masked_fill(band[:, None] if axis == dim - 2 else band, mask_value)
+    return _mask_bands(specgram, mask_param, mask_value, axis, p, (), None)
 
 
 def mask_along_axis_iid(specgrams: torch.Tensor, mask_param: int, mask_value: float, axis: int,
@@ -189,19 +175,25 @@ def mask_along_axis_iid(specgrams: torch.Tensor, mask_param: int, mask_value: fl
     if dim not in (3, 4) or axis not in (dim - 2, dim - 1):
         raise ValueError(f"specgrams has shape {tuple(specgrams.shape)} and axis={axis}; pass (batch, [channel,] "
                          f"freq, time) and axis {dim - 2} (frequency) or {dim - 1} (time).")
-    size = specgrams.shape[axis]
+    return _mask_bands(specgrams, mask_param, mask_value, axis, p, specgrams.shape[: dim - 2], specgrams.device)
+
+
+def _mask_bands(x: torch.Tensor, mask_param: int, mask_value: float, axis: int, p: float, lead, device):
+    """``x`` with a band ``[v0, v0 + v)`` along ``axis`` (one of its last two) set to ``mask_value``, one band per
+    index of ``lead`` (its leading axes, or ``()``: one for all), drawn on ``device``."""
+    size = x.shape[axis]
     mask_param = _mask_width(mask_param, p, size)
     if mask_param < 1:
-        return specgrams
-    lead = specgrams.shape[: dim - 2]
-    width = torch.rand(lead, device=specgrams.device) * mask_param
-    start = torch.rand(lead, device=specgrams.device) * (size - width)
-    band = _band(size, width, start, specgrams.device)  # (*lead, size)
-    band = band[..., :, None] if axis == dim - 2 else band[..., None, :]
-    return specgrams.masked_fill(band, mask_value)
+        return x
+    width = torch.rand(lead, device=device) * mask_param
+    start = torch.rand(lead, device=device) * (size - width)
+    idx = torch.arange(size, device=x.device)
+    lo = start.long().to(x.device)[..., None]
+    band = (idx >= lo) & (idx < lo + width.long().to(x.device)[..., None])  # (*lead, size)
+    return x.masked_fill(band[..., :, None] if axis == x.dim() - 2 else band[..., None, :], mask_value)
 
 
-def _padded_window(window: torch.Tensor, n_fft: int, win_length: int, dtype, device) -> torch.Tensor:
+def padded_window(window: torch.Tensor, n_fft: int, win_length: int, dtype, device) -> torch.Tensor:
     """``window`` ``(win_length,)`` zero-padded about its centre to ``n_fft`` (as ``torch.stft`` pads it)."""
     if not isinstance(window, torch.Tensor) or window.shape != (win_length,):
         raise ValueError(f"window must be a ({win_length},) tensor (win_length={win_length}), got "
@@ -210,7 +202,9 @@ def _padded_window(window: torch.Tensor, n_fft: int, win_length: int, dtype, dev
     return F.pad(window.to(device=device, dtype=dtype), (left, n_fft - win_length - left))
 
 
-def _norm_scale(window: torch.Tensor, n_fft: int, normalized):
+def norm_scale(window: torch.Tensor, n_fft: int, normalized):
+    """What a ``normalized`` spectrum is divided by: ``sqrt(Σ w²)`` (True, ``'window'``), ``sqrt(n_fft)``
+    (``'frame_length'``) or 1."""
     if normalized is True or normalized == "window":
         return window.square().sum().sqrt()
     if normalized == "frame_length":
@@ -232,8 +226,8 @@ def spectrogram(waveform: torch.Tensor, pad: int, window: torch.Tensor, n_fft: i
     n_fft = _checks.positive_int("n_fft", n_fft)
     x = F.pad(waveform, (pad, pad)) if _checks.positive_int("pad", pad, minimum=0) else waveform
     dtype = _checks.compute_dtype(x, "waveform")
-    w = _padded_window(window, n_fft, _checks.positive_int("win_length", win_length), dtype, x.device)
-    w = w / _norm_scale(window.to(dtype), n_fft, normalized)
+    w = padded_window(window, n_fft, _checks.positive_int("win_length", win_length), dtype, x.device)
+    w = w / norm_scale(window.to(dtype), n_fft, normalized)
     bins = n_fft // 2 + 1 if onesided else n_fft
     dcos, dsin = _basis(bases.fourier_kernels, (n_fft, n_fft, bins, "boxcar"), dtype, x.device)
     certificate = w if onesided else None
@@ -253,7 +247,8 @@ def inverse_spectrogram(spectrogram: torch.Tensor, length: int | None, pad: int,
     from .. import functional as AF
 
     if not isinstance(spectrogram, torch.Tensor) or not spectrogram.is_complex():
-        raise ValueError("spectrogram must be a complex tensor (..., freq, time), as spectrogram(power=None) returns.")
+        raise ValueError("spectrogram must be a complex tensor (..., freq, time), as spectrogram(power=None) returns; "
+                         "use torch.view_as_complex on (..., 2) real pairs.")
     n_fft = _checks.positive_int("n_fft", n_fft)
     bins = n_fft // 2 + 1 if onesided else n_fft
     if spectrogram.dim() < 2 or spectrogram.shape[-2] != bins:
@@ -261,8 +256,8 @@ def inverse_spectrogram(spectrogram: torch.Tensor, length: int | None, pad: int,
                          f"{onesided} it must be (..., {bins}, frames).")
     pad = _checks.positive_int("pad", pad, minimum=0)
     dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
-    w = _padded_window(window, n_fft, _checks.positive_int("win_length", win_length), dtype, spectrogram.device)
-    scale = _norm_scale(window.to(dtype), n_fft, normalized)
+    w = padded_window(window, n_fft, _checks.positive_int("win_length", win_length), dtype, spectrogram.device)
+    scale = norm_scale(window.to(dtype), n_fft, normalized)
     icos, isin = AF.inverse_kernels(n_fft, bins, dtype, spectrogram.device)
     total = None if length is None else _checks.positive_int("length", length) + 2 * pad
     y = AF.istft_from_kernels(spectrogram.real * scale, spectrogram.imag * scale, icos, isin, w, hop_length, center,

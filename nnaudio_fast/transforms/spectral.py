@@ -51,6 +51,24 @@ def _normalization(normalized) -> str | None:
     return _checks.choice("normalized", normalized, ("window", "frame_length"))
 
 
+def _frame_settings(module, n_fft, win_length, hop_length, pad, normalized, center, pad_mode, onesided, window_fn,
+                    wkwargs) -> None:
+    """The checked frame settings torchaudio's Spectrogram and InverseSpectrogram share, as attributes of
+    ``module``, and the window (``window_fn(win_length, **wkwargs)``) as its basis ``window``."""
+    module.n_fft = _checks.positive_int("n_fft", n_fft)
+    module.win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
+    if module.win_length > n_fft:
+        raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}.")
+    module.hop_length = _checks.positive_int("hop_length",
+                                             module.win_length // 2 if hop_length is None else hop_length)
+    module.pad = _checks.positive_int("pad", pad, minimum=0)
+    module.normalized = _normalization(normalized)
+    module.center = _checks.boolean("center", center)
+    module.pad_mode = _checks.canonical_pad_mode(pad_mode)
+    module.onesided = _checks.boolean("onesided", onesided)
+    module._add_basis("window", _window(window_fn, module.win_length, wkwargs), trainable=False)
+
+
 class Spectrogram(BasisModule):
     """torchaudio's ``Spectrogram``: ``(..., time)`` → ``(..., n_fft // 2 + 1, frames)`` (``n_fft`` bins with
     ``onesided=False``): ``|X|^power``, or the complex spectrum with ``power=None``. Defaults as torchaudio's
@@ -61,22 +79,12 @@ class Spectrogram(BasisModule):
                  center: bool = True, pad_mode: str = "reflect", onesided: bool = True, return_complex=None,
                  backend: str | None = None):
         super().__init__(backend)
-        self.n_fft = _checks.positive_int("n_fft", n_fft)
-        self.win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
-        if self.win_length > n_fft:
-            raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}.")
-        self.hop_length = _checks.positive_int("hop_length", self.win_length // 2 if hop_length is None else hop_length)
-        self.pad = _checks.positive_int("pad", pad, minimum=0)
+        _frame_settings(self, n_fft, win_length, hop_length, pad, normalized, center, pad_mode, onesided, window_fn,
+                        wkwargs)
         self.power = None if power is None else _checks.positive_float("power", power, " (or None for complex)")
-        self.normalized = _normalization(normalized)
-        self.center = _checks.boolean("center", center)
-        self.pad_mode = _checks.canonical_pad_mode(pad_mode)
-        self.onesided = _checks.boolean("onesided", onesided)
         if return_complex is not None:
             warnings.warn("return_complex is deprecated in torchaudio and ignored here: power=None returns a complex "
                           "tensor.", DeprecationWarning, stacklevel=2)
-        w = _window(window_fn, self.win_length, wkwargs)
-        self._add_basis("window", w, trainable=False)
         bins = n_fft // 2 + 1 if self.onesided else n_fft
         dcos, dsin = bases.fourier_kernels(n_fft, n_fft, bins, np.ones(n_fft), "no")
         self._add_basis("_dft_cos", dcos, trainable=False, persistent=False)
@@ -85,13 +93,9 @@ class Spectrogram(BasisModule):
     def kernels(self, dtype):
         """``(wcos, wsin, dft_window)``: the DFT times the (padded, normalised) window, which they certify (one-sided
         spectra only: the FFT paths compute those)."""
-        w = self._basis("window", dtype)
-        left = (self.n_fft - self.win_length) // 2
-        w = F.pad(w, (left, self.n_fft - self.win_length - left))
-        if self.normalized == "window":
-            w = w / w.square().sum().sqrt()
-        elif self.normalized == "frame_length":
-            w = w / self.n_fft**0.5
+        window = self._basis("window", dtype)
+        w = functional.padded_window(window, self.n_fft, self.win_length, dtype, window.device)
+        w = w / functional.norm_scale(window, self.n_fft, self.normalized)
         return (self._basis("_dft_cos", dtype) * w, self._basis("_dft_sin", dtype) * w, w if self.onesided else None)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
@@ -309,39 +313,15 @@ class InverseSpectrogram(BasisModule):
                  window_fn=torch.hann_window, normalized=False, wkwargs=None, center: bool = True,
                  pad_mode: str = "reflect", onesided: bool = True, backend: str | None = None):
         super().__init__(backend)
-        self.n_fft = _checks.positive_int("n_fft", n_fft)
-        self.win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
-        if self.win_length > n_fft:
-            raise ValueError(f"win_length={win_length} must not exceed n_fft={n_fft}.")
-        self.hop_length = _checks.positive_int("hop_length", self.win_length // 2 if hop_length is None else hop_length)
-        self.pad = _checks.positive_int("pad", pad, minimum=0)
-        self.normalized = _normalization(normalized)
-        self.center = _checks.boolean("center", center)
-        self.pad_mode = _checks.canonical_pad_mode(pad_mode)
-        self.onesided = _checks.boolean("onesided", onesided)
-        self._add_basis("window", _window(window_fn, self.win_length, wkwargs), trainable=False)
+        _frame_settings(self, n_fft, win_length, hop_length, pad, normalized, center, pad_mode, onesided, window_fn,
+                        wkwargs)
 
     def forward(self, spectrogram: torch.Tensor, length: int | None = None) -> torch.Tensor:
-        if not isinstance(spectrogram, torch.Tensor) or not spectrogram.is_complex():
-            raise ValueError("spectrogram must be a complex tensor (..., freq, time), as Spectrogram(power=None) "
-                             "returns; use torch.view_as_complex on (..., 2) real pairs.")
-        bins = self.n_fft // 2 + 1 if self.onesided else self.n_fft
-        if spectrogram.dim() < 2 or spectrogram.shape[-2] != bins:
-            raise ValueError(f"spectrogram has shape {tuple(spectrogram.shape)}; with n_fft={self.n_fft} and "
-                             f"onesided={self.onesided} it must be (..., {bins}, frames).")
-        total = None if length is None else _checks.positive_int("length", length) + 2 * self.pad
-        y = _overlap_add(self, spectrogram, total, self.center, self.normalized)
-        if self.pad and length is not None:  # torchaudio removes the padding only when the length is given
-            y = y[..., self.pad: self.pad + length]
-        return y
-
-
-def _overlap_add(layer, spectrogram, length, center, normalized):
-    """:func:`functional.inverse_spectrogram` (without ``pad``) with ``layer``'s window buffer."""
-    dtype = _checks.compute_dtype(spectrogram.real, "spectrogram")
-    return functional.inverse_spectrogram(spectrogram, length, 0, layer._basis("window", dtype), layer.n_fft,
-                                          layer.hop_length, layer.win_length, normalized, center,
-                                          onesided=layer.onesided, backend=layer.backend)
+        complex128 = isinstance(spectrogram, torch.Tensor) and spectrogram.dtype == torch.complex128
+        dtype = torch.float64 if complex128 else torch.float32  # the functional checks the spectrogram itself
+        return functional.inverse_spectrogram(spectrogram, length, self.pad, self._basis("window", dtype), self.n_fft,
+                                              self.hop_length, self.win_length, self.normalized, self.center,
+                                              self.pad_mode, self.onesided, self.backend)
 
 
 class GriffinLim(Spectrogram):
