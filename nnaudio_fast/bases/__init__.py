@@ -15,7 +15,7 @@ from __future__ import annotations
 from .common import row_support
 from .constant_q import (CQTDesign, cqt_frequencies, cqt_kernels, cqt_lengths, cqt_n_bins, cqt_relative_bandwidth,
                          window_bandwidth)
-from .filterbanks import (cfp_center_frequencies, chroma_filterbank, cfp_filterbanks, cfp_window, dct_matrix, gammatone_center_frequencies,
+from .filterbanks import (cfp_center_frequencies, chroma_filterbank, cq_to_chroma, cfp_filterbanks, cfp_window, dct_matrix, gammatone_center_frequencies,
                           gammatone_filterbank, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz,
                           torchaudio_linear_filterbank, torchaudio_mel_filterbank)
 from .fourier import FREQ_SCALES, fourier_bin_frequencies, fourier_kernels, get_window
@@ -31,6 +31,7 @@ __all__ = [
     "mel_filterbank",
     "torchaudio_mel_filterbank",
     "chroma_filterbank",
+    "cq_to_chroma",
     "torchaudio_linear_filterbank",
     "mel_frequencies",
     "hz_to_mel",

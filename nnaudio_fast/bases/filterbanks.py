@@ -166,6 +166,39 @@ def _chroma_impl(sr, n_fft, tuning, n_chroma, ctroct, octwidth, norm, base_c):
     return frozen(w[:, : n_fft // 2 + 1])
 
 
+def cq_to_chroma(n_input: int, bins_per_octave: int = 12, n_chroma: int = 12, fmin: float | None = None,
+                 window=None, base_c: bool = True) -> np.ndarray:
+    """Constant-Q bins to chroma ``(n_chroma, n_input)``, float64: librosa's mapping
+    (``librosa.filters.cq_to_chroma``).
+
+    Each chroma gathers ``m = bins_per_octave / n_chroma`` adjacent bins (an integer), centred on it: input bin ``i``
+    goes to chroma ``(⌊((i + ⌊m/2⌋) mod bins_per_octave) / m⌋ + s) mod n_chroma`` with weight 1, where the shift
+    ``s = round(r · n_chroma / 12)`` places the first bin's pitch class ``r = (12·log2(fmin / 440) + 69) mod 12``
+    (minus 9 with ``base_c=False``, rows from A). ``fmin=None`` is C1 (32.7032 Hz). ``window`` (optional) is
+    convolved with each row along the bins (``scipy.signal.convolve``, ``mode='same'``: zeros beyond the ends).
+    """
+    n_input = _checks.positive_int("n_input", n_input)
+    bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
+    n_chroma = _checks.positive_int("n_chroma", n_chroma)
+    if bins_per_octave % n_chroma:
+        raise ValueError(f"bins_per_octave={bins_per_octave} must be a multiple of n_chroma={n_chroma}; use for "
+                         f"example bins_per_octave={3 * n_chroma}.")
+    fmin = 440.0 * 2.0 ** ((24 - 69) / 12.0) if fmin is None else _checks.positive_float("fmin", fmin)
+    merge = bins_per_octave // n_chroma
+    pitch = np.remainder(12.0 * np.log2(fmin / 440.0) + 69.0, 12.0) - (0.0 if _checks.boolean("base_c", base_c)
+                                                                      else 9.0)
+    shift = int(np.round(pitch * n_chroma / 12.0))
+    i = np.arange(n_input)
+    target = (np.remainder(i + merge // 2, bins_per_octave) // merge + shift) % n_chroma
+    m = (np.arange(n_chroma)[:, None] == target[None, :]).astype(np.float64)
+    if window is not None:
+        w = np.asarray(window, dtype=np.float64)
+        if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)):
+            raise ValueError(f"window has shape {w.shape}; pass a finite 1-D array (or None).")
+        m = scipy.signal.convolve(m, w[None, :], mode="same")
+    return frozen(m)
+
+
 def _filterbank_arguments(sr, n_fft, count_name, count, fmin, fmax, kind):
     """Checked ``(sr, n_fft, count, fmin, fmax)`` of a filterbank on the one-sided spectrum (``fmax=None`` is
     ``sr / 2``), its size estimated before anything is built."""

@@ -24,7 +24,9 @@ from .. import utils
 from ..utils import *  # noqa: F401,F403
 from ._base import BasisModule
 from .cfp import CFP, Combined_Frequency_Periodicity
+from .chroma import ChromaCQT, ChromaSTFT
 from .cqt import CQT, CQT1992, CQT1992v2, CQT2010, CQT2010v2
+from .descriptors import SpectralBandwidth, SpectralCentroid, SpectralFlatness, SpectralRolloff
 from .gammatone import Gammatonegram
 from .griffin_lim import Griffin_Lim
 from .icqt import iCQT, iVQT
@@ -36,7 +38,8 @@ from .vqt import VQT
 #: The layers (what ``nnaudio_fast`` itself re-exports).
 LAYERS = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram", "CQT", "CQT1992", "CQT1992v2", "CQT2010",
           "CQT2010v2", "VQT", "Griffin_Lim", "CFP", "Combined_Frequency_Periodicity", "InverseMelScale", "iCQT",
-          "iVQT"]
+          "iVQT", "ChromaSTFT", "ChromaCQT", "SpectralCentroid", "SpectralBandwidth", "SpectralRolloff",
+          "SpectralFlatness"]
 
 #: nnAudio's base class of its STFT layers; here the base of every layer.
 STFTBase = BasisModule

@@ -27,7 +27,7 @@ from .constant_q import (
     cqt_output,
     vqt,
 )
-from .chroma import chroma_stft
+from .chroma import chroma_cqt, chroma_stft
 from .descriptors import spectral_bandwidth, spectral_centroid, spectral_flatness, spectral_rolloff
 from .fourier import (
     gammatonegram,
@@ -57,4 +57,5 @@ __all__ = [
     "mel_to_stft", "mel_to_stft_from_fbank", "MEL_INVERSE_METHODS",
     "cfp", "cfp_from_bases", "cfp_settings",
     "spectral_centroid", "spectral_bandwidth", "spectral_rolloff", "spectral_flatness", "chroma_stft",
+    "chroma_cqt",
 ]

@@ -1,6 +1,8 @@
 """Chroma from the power spectrogram (``librosa.feature.chroma_stft``): ``normalize(C @ |STFT(x)|², norm)`` along
 the chroma axis, ``C`` the chroma filterbank (:func:`nnaudio_fast.bases.chroma_filterbank`); from a waveform the
-product runs fused in one backend call, like the mel spectrogram.
+product runs fused in one backend call, like the mel spectrogram. From the constant-Q magnitude
+(``librosa.feature.chroma_cqt``): ``normalize(threshold(M @ |CQT(x)|), norm)``, ``M`` the bin-to-chroma mapping
+(:func:`nnaudio_fast.bases.cq_to_chroma`).
 
 ``norm``: ``inf`` (default: each frame divided by its largest value), another order ``p`` (its ``p``-norm) or None;
 a frame whose norm is below the dtype's ``tiny`` is left as it is. ``tuning`` is a parameter here (default 0, A440):
@@ -16,9 +18,13 @@ import math
 import torch
 
 from .. import _checks, bases
+from .constant_q import cqt
 from .fourier import _filterbank_spectrogram
 
-__all__ = ["chroma_stft"]
+__all__ = ["chroma_stft", "chroma_cqt", "normalize_chroma"]
+
+#: C1 (MIDI 24), librosa's default lowest frequency of a chroma CQT
+C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12.0)
 
 
 def chroma_stft(waveform=None, sr: float = 22050, S=None, norm=math.inf, n_fft: int = 2048, hop_length: int = 512,
@@ -40,8 +46,59 @@ def chroma_stft(waveform=None, sr: float = 22050, S=None, norm=math.inf, n_fft: 
     else:
         raw = _filterbank_spectrogram(waveform, bases.chroma_filterbank, fb_args, n_fft, hop_length, win_length,
                                       window, center, pad_mode, 2.0, backend, None)
+    return normalize_chroma(raw, norm)
+
+
+def normalize_chroma(raw: torch.Tensor, norm=math.inf) -> torch.Tensor:
+    """``raw`` ``(..., n_chroma, frames)`` with each frame divided by its ``norm`` along the chroma axis (see the
+    module docstring); ``norm=None`` returns it as it is."""
     if norm is None:
         return raw
+    if norm != math.inf and not (isinstance(norm, (int, float)) and not isinstance(norm, bool) and norm > 0):
+        raise ValueError(f"norm={norm!r} is not supported; use math.inf (the largest value), a positive order p, or "
+                         "None.")
     size = raw.abs().amax(dim=-2, keepdim=True) if norm == math.inf else torch.linalg.vector_norm(
         raw, ord=float(norm), dim=-2, keepdim=True)
     return raw / torch.where(size < torch.finfo(raw.dtype).tiny, torch.ones_like(size), size)
+
+
+def chroma_cqt(waveform=None, sr: float = 22050, C=None, hop_length: int = 512, fmin: float | None = None,
+               norm=math.inf, threshold: float | None = 0.0, tuning: float = 0.0, n_chroma: int = 12,
+               n_octaves: int = 7, window=None, bins_per_octave: int = 36, pad_mode: str = "constant",
+               multirate: bool = True, backend: str | None = None) -> torch.Tensor:
+    """Constant-Q chromagram ``(..., n_chroma, frames)`` of a waveform ``(..., time)`` or of a CQT magnitude ``C``
+    ``(..., n_bins, frames)`` (librosa's ``chroma_cqt``).
+
+    From a waveform, ``C = |cqt(x)|`` with ``n_octaves · bins_per_octave`` bins from ``fmin · 2^(tuning /
+    bins_per_octave)`` (``fmin=None``: C1), librosa's scale and ``pad_mode='constant'`` (librosa's), computed by
+    :func:`nnaudio_fast.functional.cqt` (``multirate``, ``backend``): the exact constant-Q transform, about 1e-2
+    from ``librosa.cqt``'s resampled approximation, so chromagrams from a waveform agree with librosa's to about
+    that; from the same ``C`` they agree to rounding. Then ``chroma = M @ C`` (``M`` =
+    :func:`nnaudio_fast.bases.cq_to_chroma` with ``window``), values below ``threshold`` set to 0 (None: none), and
+    :func:`normalize_chroma` with ``norm``. ``tuning`` is a parameter (default 0, A440), where librosa estimates
+    one from the signal when given None.
+    """
+    bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
+    n_chroma = _checks.positive_int("n_chroma", n_chroma)
+    tuning = _checks.finite_float("tuning", tuning, " (in fractions of a bin; 0 for A440)")
+    fmin = C1_HZ if fmin is None else _checks.positive_float("fmin", fmin, " (or None for C1)")
+    if C is not None:
+        if waveform is not None:
+            raise ValueError("pass either waveform or C (a CQT magnitude), not both.")
+        dtype = _checks.compute_dtype(C, "C")
+        if C.dim() < 2:
+            raise ValueError(f"C has shape {tuple(C.shape)}; pass (..., n_bins, frames).")
+        C = C.to(dtype)
+    elif waveform is None:
+        raise ValueError("pass a waveform (..., time) or a CQT magnitude C (..., n_bins, frames).")
+    else:
+        n_octaves = _checks.positive_int("n_octaves", n_octaves)
+        C = cqt(waveform, sr, hop_length, fmin * 2.0 ** (tuning / bins_per_octave), None, n_octaves * bins_per_octave,
+                bins_per_octave, pad_mode=pad_mode, multirate=multirate, backend=backend)
+    mapping = torch.tensor(bases.cq_to_chroma(C.shape[-2], bins_per_octave, n_chroma, fmin, window), dtype=C.dtype,
+                           device=C.device)
+    raw = torch.matmul(mapping, C)
+    if threshold is not None:
+        threshold = _checks.finite_float("threshold", threshold, " (or None)")
+        raw = torch.where(raw < threshold, torch.zeros_like(raw), raw)
+    return normalize_chroma(raw, norm)

@@ -73,13 +73,19 @@ def spectral_bandwidth(waveform=None, sr: float = 22050, S=None, n_fft: int | No
     return (weights * (f - centroid).abs() ** p).sum(dim=-2, keepdim=True) ** (1.0 / p)
 
 
+def rolloff_fraction(roll_percent) -> float:
+    """``roll_percent`` as a float if it lies in (0, 1)."""
+    value = _checks.finite_float("roll_percent", roll_percent, " in (0, 1)")
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"roll_percent={roll_percent!r} must lie in (0, 1).")
+    return value
+
+
 def spectral_rolloff(waveform=None, sr: float = 22050, S=None, n_fft: int | None = None, hop_length: int = 512,
                      win_length=None, window="hann", center: bool = True, pad_mode: str = "constant", freq=None,
                      roll_percent: float = 0.85):
     """The roll-off frequency ``(..., 1, time)``: the lowest bin holding ``roll_percent`` of the energy below it."""
-    roll_percent = float(roll_percent)
-    if not 0.0 < roll_percent < 1.0:
-        raise ValueError(f"roll_percent={roll_percent} must lie in (0, 1).")
+    roll_percent = rolloff_fraction(roll_percent)
     S, n_fft = _spectrum(waveform, S, n_fft, hop_length, win_length, window, center, pad_mode)
     f = _frequencies(S, sr, n_fft, freq)
     energy = torch.cumsum(S, dim=-2)

@@ -52,9 +52,10 @@ def _normalization(normalized) -> str | None:
 
 
 def _frame_settings(module, n_fft, win_length, hop_length, pad, normalized, center, pad_mode, onesided, window_fn,
-                    wkwargs) -> None:
+                    wkwargs, trainable_window=False) -> None:
     """The checked frame settings torchaudio's Spectrogram and InverseSpectrogram share, as attributes of
-    ``module``, and the window (``window_fn(win_length, **wkwargs)``) as its basis ``window``."""
+    ``module``, and the window (``window_fn(win_length, **wkwargs)``) as its basis ``window`` (a parameter with
+    ``trainable_window``)."""
     module.n_fft = _checks.positive_int("n_fft", n_fft)
     module.win_length = n_fft if win_length is None else _checks.positive_int("win_length", win_length)
     if module.win_length > n_fft:
@@ -66,21 +67,24 @@ def _frame_settings(module, n_fft, win_length, hop_length, pad, normalized, cent
     module.center = _checks.boolean("center", center)
     module.pad_mode = _checks.canonical_pad_mode(pad_mode)
     module.onesided = _checks.boolean("onesided", onesided)
-    module._add_basis("window", _window(window_fn, module.win_length, wkwargs), trainable=False)
+    module.trainable_window = _checks.boolean("trainable_window", trainable_window)
+    module._add_basis("window", _window(window_fn, module.win_length, wkwargs), trainable=module.trainable_window)
 
 
 class Spectrogram(BasisModule):
     """torchaudio's ``Spectrogram``: ``(..., time)`` → ``(..., n_fft // 2 + 1, frames)`` (``n_fft`` bins with
     ``onesided=False``): ``|X|^power``, or the complex spectrum with ``power=None``. Defaults as torchaudio's
-    (``n_fft=400``, ``hop_length = win_length // 2``, Hann window, centred, reflect padding)."""
+    (``n_fft=400``, ``hop_length = win_length // 2``, Hann window, centred, reflect padding).
+    ``trainable_window=True`` (not in torchaudio) makes the buffer ``window`` a parameter of the same key: the
+    kernels stay the fixed DFT times it, so the FFT paths compute it and its gradient."""
 
     def __init__(self, n_fft: int = 400, win_length: int | None = None, hop_length: int | None = None, pad: int = 0,
                  window_fn=torch.hann_window, power: float | None = 2.0, normalized=False, wkwargs=None,
                  center: bool = True, pad_mode: str = "reflect", onesided: bool = True, return_complex=None,
-                 backend: str | None = None):
+                 backend: str | None = None, trainable_window: bool = False):
         super().__init__(backend)
         _frame_settings(self, n_fft, win_length, hop_length, pad, normalized, center, pad_mode, onesided, window_fn,
-                        wkwargs)
+                        wkwargs, trainable_window)
         self.power = None if power is None else _checks.positive_float("power", power, " (or None for complex)")
         if return_complex is not None:
             warnings.warn("return_complex is deprecated in torchaudio and ignored here: power=None returns a complex "
@@ -117,16 +121,18 @@ class Spectrogram(BasisModule):
 
 class MelScale(BasisModule):
     """torchaudio's ``MelScale``: ``(..., n_stft, time)`` → ``(..., n_mels, time)`` through the buffer ``fb``
-    ``(n_stft, n_mels)`` (:func:`functional.melscale_fbanks`; ``f_max=None`` is ``sample_rate // 2``)."""
+    ``(n_stft, n_mels)`` (:func:`functional.melscale_fbanks`; ``f_max=None`` is ``sample_rate // 2``);
+    ``trainable_fb=True`` (not in torchaudio) makes it a parameter of the same key."""
 
     def __init__(self, n_mels: int = 128, sample_rate: int = 16000, f_min: float = 0.0, f_max: float | None = None,
-                 n_stft: int = 201, norm: str | None = None, mel_scale: str = "htk"):
+                 n_stft: int = 201, norm: str | None = None, mel_scale: str = "htk", trainable_fb: bool = False):
         super().__init__()
+        self.trainable_fb = _checks.boolean("trainable_fb", trainable_fb)
         self.n_mels, self.sample_rate, self.norm, self.mel_scale = n_mels, sample_rate, norm, mel_scale
         self.f_max = float(sample_rate // 2) if f_max is None else f_max
         self.f_min = f_min
         self._add_basis("fb", bases.torchaudio_mel_filterbank(n_stft, f_min, self.f_max, n_mels, sample_rate, norm,
-                                                              mel_scale), trainable=False)
+                                                              mel_scale), trainable=self.trainable_fb)
 
     def forward(self, specgram: torch.Tensor) -> torch.Tensor:
         if specgram.dim() < 2 or specgram.shape[-2] != self.fb.shape[0]:
@@ -172,13 +178,16 @@ class InverseMelScale(MelScale):
 
 class MelSpectrogram(BasisModule):
     """torchaudio's ``MelSpectrogram``: ``(..., time)`` → ``(..., n_mels, frames)``, submodules ``spectrogram``
-    and ``mel_scale``, computed as one fused backend call (see the module docstring)."""
+    and ``mel_scale``, computed as one fused backend call (see the module docstring). ``trainable_window`` and
+    ``trainable_fb`` (not in torchaudio) make ``spectrogram.window`` and ``mel_scale.fb`` parameters (also through
+    MFCC's ``melkwargs``)."""
 
     def __init__(self, sample_rate: int = 16000, n_fft: int = 400, win_length: int | None = None,
                  hop_length: int | None = None, f_min: float = 0.0, f_max: float | None = None, pad: int = 0,
                  n_mels: int = 128, window_fn=torch.hann_window, power: float = 2.0, normalized=False, wkwargs=None,
                  center: bool = True, pad_mode: str = "reflect", onesided=None, norm: str | None = None,
-                 mel_scale: str = "htk", backend: str | None = None):
+                 mel_scale: str = "htk", backend: str | None = None, trainable_window: bool = False,
+                 trainable_fb: bool = False):
         super().__init__(backend)
         if power is None:
             raise ValueError("power=None (a complex spectrum) cannot go through a mel filterbank; use power=1.0 or 2.0.")
@@ -188,8 +197,9 @@ class MelSpectrogram(BasisModule):
         self.sample_rate, self.n_fft, self.n_mels = sample_rate, n_fft, n_mels
         self.spectrogram = Spectrogram(n_fft=n_fft, win_length=win_length, hop_length=hop_length, pad=pad,
                                        window_fn=window_fn, power=power, normalized=normalized, wkwargs=wkwargs,
-                                       center=center, pad_mode=pad_mode, onesided=True, backend=backend)
-        self.mel_scale = MelScale(n_mels, sample_rate, f_min, f_max, n_fft // 2 + 1, norm, mel_scale)
+                                       center=center, pad_mode=pad_mode, onesided=True, backend=backend,
+                                       trainable_window=trainable_window)
+        self.mel_scale = MelScale(n_mels, sample_rate, f_min, f_max, n_fft // 2 + 1, norm, mel_scale, trainable_fb)
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         spec = self.spectrogram
@@ -259,11 +269,12 @@ class ComputeDeltas(nn.Module):
 class LFCC(BasisModule):
     """torchaudio's ``LFCC``: ``(..., time)`` → ``(..., n_lfcc, frames)``: the DCT-II (``dct_mat``) of the dB
     (``top_db=80``; ``log(· + 1e-6)`` with ``log_lf``) linear-filterbank spectrum (``filter_mat`` ``(n_freqs,
-    n_filter)``, :func:`functional.linear_fbanks`) of the submodule ``Spectrogram`` (``speckwargs``)."""
+    n_filter)``, :func:`functional.linear_fbanks`) of the submodule ``Spectrogram`` (``speckwargs``, which may hold
+    ``trainable_window``); ``trainable_fb=True`` (not in torchaudio) makes ``filter_mat`` a parameter."""
 
     def __init__(self, sample_rate: int = 16000, n_filter: int = 128, f_min: float = 0.0, f_max: float | None = None,
                  n_lfcc: int = 40, dct_type: int = 2, norm: str | None = "ortho", log_lf: bool = False,
-                 speckwargs: dict | None = None, backend: str | None = None):
+                 speckwargs: dict | None = None, backend: str | None = None, trainable_fb: bool = False):
         super().__init__(backend)
         if dct_type != 2:
             raise ValueError(f"dct_type={dct_type} is not supported; use 2 (DCT-II), as torchaudio.")
@@ -275,7 +286,8 @@ class LFCC(BasisModule):
         self.Spectrogram = Spectrogram(backend=backend, **(speckwargs or {}))
         n_freqs = self.Spectrogram.n_fft // 2 + 1
         self._add_basis("filter_mat", bases.torchaudio_linear_filterbank(n_freqs, f_min, self.f_max, n_filter,
-                                                                         sample_rate), trainable=False)
+                                                                         sample_rate),
+                        trainable=_checks.boolean("trainable_fb", trainable_fb))
         self._add_basis("dct_mat", bases.dct_matrix(n_filter, norm)[:n_lfcc].T, trainable=False)
         self.amplitude_to_DB = AmplitudeToDB("power", self.top_db)
 

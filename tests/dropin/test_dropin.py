@@ -53,6 +53,10 @@ LAYERS = {
     # N = fs / fr = 1024: onnxruntime's DFT of a size that is not a power of two loses two digits (CFP's
     # power laws then amplify it to ~1e-3); PyTorch's own graphs are exact at any N.
     "CFP": (lambda: nf.CFP(fs=SR, window_size=513, hop_length=160, fr=15.625), "wave"),
+    "ChromaSTFT": (lambda: nf.ChromaSTFT(sr=SR, n_fft=256, hop_length=64), "wave"),
+    "ChromaCQT": (lambda: nf.ChromaCQT(sr=SR, hop_length=128, fmin=100, n_octaves=2), "wave"),
+    "SpectralBandwidth": (lambda: nf.SpectralBandwidth(sr=SR, n_fft=256, hop_length=64), "wave"),
+    "SpectralRolloff": (lambda: nf.SpectralRolloff(sr=SR, n_fft=256, hop_length=64), "wave"),
 }
 
 #: The same families with every basis trainable (gradients must reach them through compiled graphs too).
@@ -69,6 +73,7 @@ TRAINABLE = {
     "CQT1992": lambda: nf.CQT1992(sr=SR, hop_length=128, fmin=100, n_bins=24, trainable_STFT=True,
                                   trainable_CQT=True),
     "CQT2010": lambda: nf.CQT2010(sr=SR, hop_length=128, fmin=100, n_bins=24, trainable_CQT=True),
+    "ChromaSTFT": lambda: nf.ChromaSTFT(sr=SR, n_fft=256, hop_length=64, trainable_chroma=True, trainable_STFT=True),
 }
 
 

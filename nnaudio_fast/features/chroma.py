@@ -1,0 +1,136 @@
+"""``ChromaSTFT`` and ``ChromaCQT`` layers: librosa's ``chroma_stft`` and ``chroma_cqt`` as ``nn.Module`` s, with
+trainable bases like the other layers (:mod:`nnaudio_fast.functional.chroma` has the math)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .. import _checks, bases
+from ..functional.chroma import C1_HZ, normalize_chroma
+from ._base import BasisModule
+from ._filterbank import FilterbankSpectrogram
+from .cqt import CQT1992v2, CQT2010v2
+
+
+def _norm(norm):
+    normalize_chroma(torch.ones(1, 1), norm)  # checks it at construction
+    return norm
+
+
+class ChromaSTFT(FilterbankSpectrogram):
+    """Chromagram from the power spectrogram: ``normalize(chroma_basis @ |STFT(x)|^power, norm)``, output
+    ``(batch, n_chroma, frames)``; equal to ``librosa.feature.chroma_stft`` with the same explicit ``tuning``.
+
+    Parameters
+    ----------
+    sr, n_fft, win_length, hop_length, window, center
+        As :class:`MelSpectrogram`; ``pad_mode`` defaults to librosa's ``'constant'``.
+    n_chroma, tuning, ctroct, octwidth, base_c
+        The filterbank (:func:`nnaudio_fast.bases.chroma_filterbank`); ``tuning`` in fractions of a chroma bin
+        (0: A440).
+    norm : math.inf, a positive number or None
+        Per-frame normalisation along the chroma axis (:func:`nnaudio_fast.functional.normalize_chroma`).
+    trainable_chroma, trainable_STFT, nonnegative
+        Make ``chroma_basis`` / the STFT kernels parameters; compute with ``|chroma_basis|``.
+    **kwargs
+        Passed to the inner :class:`~nnaudio_fast.STFT` (e.g. ``trainable_window=True``).
+
+    State: ``stft.wsin``, ``stft.wcos``, ``stft.window_mask``, ``chroma_basis`` ``(n_chroma, n_fft // 2 + 1)``.
+    """
+
+    FBANK = "chroma_basis"
+    TRAINABLE_FBANK = "trainable_chroma"
+
+    def __init__(self, sr=22050, n_fft=2048, win_length=None, n_chroma=12, hop_length=512, window="hann",
+                 center=True, pad_mode="constant", power=2.0, tuning=0.0, ctroct=5.0, octwidth=2.0, base_c=True,
+                 norm=math.inf, trainable_chroma=False, trainable_STFT=False, backend=None, precision=None,
+                 nonnegative=False, **kwargs):
+        super().__init__(sr, n_fft, win_length, hop_length, window, center, pad_mode, power,
+                         bases.chroma_filterbank(sr, n_fft, tuning, n_chroma, ctroct, octwidth, 2, base_c),
+                         trainable_chroma, trainable_STFT, backend, precision, kwargs, nonnegative)
+        self.trainable_chroma = self.chroma_basis.requires_grad
+        self.norm = _norm(norm)
+
+    def _transform(self, x, center):
+        return normalize_chroma(super()._transform(x, center), self.norm)  # per frame: streams exactly
+
+
+class ChromaCQT(BasisModule):
+    """Chromagram from the constant-Q magnitude: ``normalize(threshold(chroma_basis @ |CQT(x)|), norm)``, output
+    ``(batch, n_chroma, frames)``, as :func:`nnaudio_fast.functional.chroma_cqt` (librosa's ``chroma_cqt``, from
+    the exact CQT; about 1e-2 from librosa's resampled one).
+
+    Parameters
+    ----------
+    sr, hop_length : as :class:`CQT2010v2`.
+    fmin : float or None
+        The lowest bin's frequency before tuning; None is C1 (32.70 Hz).
+    n_chroma, n_octaves, bins_per_octave, tuning
+        ``n_octaves · bins_per_octave`` CQT bins from ``fmin · 2^(tuning / bins_per_octave)``; ``bins_per_octave``
+        a multiple of ``n_chroma``.
+    norm, threshold, window
+        As librosa: per-frame normalisation, values below ``threshold`` set to 0 (None: none), a window across the
+        bins of each chroma (:func:`nnaudio_fast.bases.cq_to_chroma`).
+    pad_mode : librosa's ``'constant'`` by default.
+    multirate : bool
+        True: the inner layer is :class:`CQT2010v2` (octave pyramid); False: :class:`CQT1992v2` (single rate).
+    trainable : bool
+        Make the inner CQT's kernels parameters.
+
+    State: ``cqt.*`` (the inner layer's), ``chroma_basis`` ``(n_chroma, n_bins)``.
+    """
+
+    def __init__(self, sr=22050, hop_length=512, fmin=None, n_chroma=12, n_octaves=7, bins_per_octave=36,
+                 tuning=0.0, norm=math.inf, threshold=0.0, window=None, pad_mode="constant", multirate=True,
+                 trainable=False, backend=None, precision=None):
+        super().__init__(backend, precision)
+        bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
+        n_bins = _checks.positive_int("n_octaves", n_octaves) * bins_per_octave
+        fmin = C1_HZ if fmin is None else _checks.positive_float("fmin", fmin, " (or None for C1)")
+        tuning = _checks.finite_float("tuning", tuning, " (in fractions of a bin; 0 for A440)")
+        mapping = bases.cq_to_chroma(n_bins, bins_per_octave, n_chroma, fmin, window)
+        layer = CQT2010v2 if _checks.boolean("multirate", multirate) else CQT1992v2
+        self.cqt = layer(sr=sr, hop_length=hop_length, fmin=fmin * 2.0 ** (tuning / bins_per_octave), n_bins=n_bins,
+                         bins_per_octave=bins_per_octave, pad_mode=pad_mode, trainable=trainable,
+                         output_format="Magnitude", backend=backend, precision=precision)
+        self.n_chroma, self.multirate, self.norm = n_chroma, multirate, _norm(norm)
+        self.threshold = None if threshold is None else _checks.finite_float("threshold", threshold, " (or None)")
+        self._add_basis("chroma_basis", mapping, trainable=False)
+
+    def forward(self, x):
+        """``x``: ``(time,)``, ``(batch, time)`` or ``(batch, 1, time)``. Returns ``(batch, n_chroma, frames)``."""
+        return self._chroma(self.cqt(x))
+
+    def _chroma(self, C):
+        raw = torch.matmul(self._basis("chroma_basis", C.dtype), C)
+        if self.threshold is not None:
+            raw = torch.where(raw < self.threshold, torch.zeros_like(raw), raw)
+        return normalize_chroma(raw, self.norm)
+
+    def streaming(self) -> torch.nn.Module:
+        """A stateful stream of this layer: the inner CQT's stream, mapped to chroma frame by frame (exact, as the
+        CQT's stream is)."""
+        return _MappedStream(self.cqt.streaming(), self._chroma)
+
+    def extra_repr(self) -> str:
+        return f"n_chroma={self.n_chroma}, norm={self.norm}, threshold={self.threshold}"
+
+
+class _MappedStream(torch.nn.Module):
+    """A stream whose frames are ``fn`` of an inner stream's frames (``fn`` acts on each frame alone)."""
+
+    def __init__(self, inner, fn):
+        super().__init__()
+        self.inner, self._fn = inner, fn
+        self.latency, self.time_axis, self.exact = inner.latency, inner.time_axis, inner.exact
+
+    def forward(self, chunk):
+        return self._fn(self.inner(chunk))
+
+    def flush(self):
+        return self._fn(self.inner.flush())
+
+    def reset(self):
+        self.inner.reset()
