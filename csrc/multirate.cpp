@@ -426,6 +426,8 @@ py::array_t<T> pyramid_adjoint(const std::vector<Array<T>>& grads,
 
 }  // namespace
 
+void register_frames(py::module_& m);  // frames.cpp
+
 PYBIND11_MODULE(_multirate, m) {
   m.doc() = "Octave pyramid (half-band lowpass + decimate by 2) and its adjoint, for nnaudio_fast's multirate CQT";
   m.def("pyramid_f32", &pyramid<float>, py::arg("x"), py::arg("h"), py::arg("n_levels"), py::arg("n_threads") = 1,
@@ -436,6 +438,7 @@ PYBIND11_MODULE(_multirate, m) {
         py::arg("n_threads") = 1, "Adjoint of pyramid_f32: level cotangents -> input cotangent (batch, length).");
   m.def("pyramid_adjoint_f64", &pyramid_adjoint<double>, py::arg("grads"), py::arg("h"), py::arg("length"),
         py::arg("n_threads") = 1, "Adjoint of pyramid_f64: level cotangents -> input cotangent (batch, length).");
+  register_frames(m);
   m.def("pool_workers", &pool_workers,
         "Worker threads in this process's pool (0 before the first multi-threaded call, and in a forked child "
         "before its own first one); calls also compute on the calling thread.");

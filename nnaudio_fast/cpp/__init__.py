@@ -5,7 +5,8 @@ the functional API always knows, a layer knows while its non-trainable kernels h
 with), the STFT is computed by an FFT (``torch.stft`` on the already padded signal: pocketfft/MKL,
 O(n_fft log n_fft) per frame instead of the O(n_fft²) kernel product), and the iSTFT by an inverse FFT when ``dft``
 certifies the synthesis kernels. Spectrograms (power, magnitude, filterbank, log) without gradients run fused and
-blocked, multiplying only the filterbank's certified ``support`` (:mod:`nnaudio_fast.cpp.fourier`).
+blocked, multiplying only the filterbank's certified ``support``, and short ones in one call of the C++
+extension (:mod:`nnaudio_fast.cpp.fourier`).
 Otherwise, and for trainable kernels (whose gradients need the kernel product), the kernel product of the
 definition runs (frames · kernels, as the reference).
 

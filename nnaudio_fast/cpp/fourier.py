@@ -15,7 +15,10 @@ straight into the output → log in place. The complex and the power spectrogram
 call. The padding is folded in: only the few edge frames that reach into the padding are gathered from a short
 padded copy of each end (circular padding, which wraps around, pads the whole signal), for every example in one
 block; every other frame is a view of the input. A problem that fits one block runs as a few whole-batch
-operations instead (per-operation costs dominate there).
+operations instead (per-operation costs dominate there), and one of at most :data:`NATIVE_SAMPLES` framed samples
+per example as a single call of the C++ extension (``csrc/frames.cpp``: each frame gathered with its padding,
+windowed, FFT'd, squared, multiplied by the filterbank over its support and logged, in double), where even those
+few operations cost more than the arithmetic.
 
 The fused path computes no gradient (its buffers are written in place) and is not traced by ``torch.compile``;
 :func:`spectrogram` uses it when neither holds and otherwise runs the same math as torch operations.
@@ -34,6 +37,11 @@ import torch
 from ..geometry import n_frames
 from ..primitives import LOG_SCALES, pad
 
+try:
+    from .. import _multirate as _ext
+except ImportError:  # not built: the torch paths below serve every size
+    _ext = None
+
 #: Bytes of one block's frames (its FFT and power buffers are about as large): reused buffers, and blocks large enough
 #: that a batch takes few operations (each one an OpenMP parallel region, costly on a loaded machine); measured
 #: against 2 and 32 MiB on a 2-core EPYC (benchmarks/results/cpu/fast_path.md).
@@ -47,6 +55,13 @@ PRODUCT_OVERHEAD = 60_000
 #: faster dense; the 128 × 513 Mel filterbank on 7 frames is faster sparse). Per example, so that an example's
 #: output does not depend on the batch it is computed in (a DataLoader's items equal the whole batch's rows).
 DENSE_MACS = 300_000
+#: Samples framed per example (frames × n_fft) up to which a spectrogram is one native call (``csrc/frames.cpp``:
+#: frame, window, FFT, power, filterbank over its support and log per frame, in double): a streaming step or a short
+#: clip, where a chain of torch operations costs more in per-operation overhead than in arithmetic (its FFT is
+#: slower than pocketfft's per frame: about 3 µs at n_fft 400, 10 µs at 1024, against a fixed 50–80 µs of the torch
+#: chain). Per example, so results do not depend on the batch.
+NATIVE_SAMPLES = 8192
+_PAD_CODES = {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3}
 
 
 @functools.lru_cache(maxsize=256)
@@ -130,6 +145,9 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
     ``support``: ``support[m] = (lo, hi)``, the caller's certificate that ``fbank[m]`` is zero outside
     ``[lo, hi)``; None: dense rows."""
     b, n_fft = x.shape[0], window.shape[0]
+    frames_each = n_frames(x.shape[-1], hop_length, n_fft, center)
+    if _ext is not None and frames_each * n_fft <= NATIVE_SAMPLES:
+        return _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each)
     block = max(8, BLOCK_BYTES // (x.element_size() * n_fft))
     if x.numel() <= WHOLE_PAD_SAMPLES and b * n_frames(x.shape[-1], hop_length, n_fft, center) <= block:
         out = _small(x, window, fbank, hop_length, center, pad_mode, power, support)
@@ -138,6 +156,39 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
     if log is not None:
         out.clamp_(min=amin).log_().mul_(LOG_SCALES[log])
     return out
+
+
+def _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each):
+    """The whole spectrogram in one call of the extension (see :data:`NATIVE_SAMPLES`)."""
+    n_fft = window.shape[0]
+    spans, weights = _native_filterbank(fbank, support) if fbank is not None else (_NO_SPANS, _NO_WEIGHTS)
+    fn = _ext.spectrogram_frames_f64 if x.dtype == torch.float64 else _ext.spectrogram_frames_f32
+    out = fn(x.detach().numpy(), _native_window(window), hop_length, -(n_fft // 2) if center else 0,
+             _PAD_CODES[pad_mode], frames_each, spans, weights, float(power),
+             0.0 if log is None else LOG_SCALES[log], float(amin))
+    return torch.from_numpy(out)
+
+
+_NO_SPANS = torch.zeros(0, 2, dtype=torch.int64).numpy()
+_NO_WEIGHTS = torch.zeros(0, dtype=torch.float64).numpy()
+
+
+def _native_window(window: torch.Tensor):
+    """``window`` as a float64 NumPy array (kept while the tensor holds the same values)."""
+    return _derived(window, ("window",), lambda: window.detach().to(torch.float64).numpy().copy())
+
+
+def _native_filterbank(fbank: torch.Tensor, support):
+    """``(spans (M, 2), weights)``: each row's column span (its certified support, else the whole row) and the
+    row's weights on it, concatenated, in float64 (kept while the tensor holds the same values)."""
+    def build():
+        rows, cols = fbank.shape
+        spans = [(lo, hi) if hi > lo else (0, 0) for lo, hi in (support or ((0, cols),) * rows)]
+        dense = fbank.detach().to(torch.float64)
+        weights = torch.cat([dense[r, lo:hi] for r, (lo, hi) in enumerate(spans)]) if rows else dense.new_zeros(0)
+        return torch.tensor(spans, dtype=torch.int64).reshape(rows, 2).numpy(), weights.numpy().copy()
+
+    return _derived(fbank, ("native", support), build)
 
 
 def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> torch.Tensor:
@@ -165,9 +216,24 @@ def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> to
     return out.unsqueeze(0) if b == 1 else out.view(-1, b, t).transpose(0, 1).contiguous()
 
 
-#: ``(id(fbank), support, interleaved) -> (weak reference, (version, data pointer), operand)``: entries die with
-#: their filterbank.
+#: ``(id(tensor), *what) -> (weak reference, (version, data pointer), value)``: values derived from a tensor
+#: (:func:`_derived`); entries die with their tensor.
 _DERIVED: dict = {}
+
+
+def _derived(tensor: torch.Tensor, what: tuple, build):
+    """``build()``, a value derived from ``tensor``, kept while the same tensor holds the same values (its version
+    counter and storage); the entry dies with the tensor."""
+    key = (id(tensor),) + what
+    stamp = (tensor._version, tensor.data_ptr())
+    hit = _DERIVED.get(key)
+    if hit is not None and hit[0]() is tensor and hit[1] == stamp:
+        return hit[2]
+    value = build()
+    if len(_DERIVED) >= 64:
+        _DERIVED.clear()
+    _DERIVED[key] = (weakref.ref(tensor, lambda _, k=key: _DERIVED.pop(k, None)), stamp, value)
+    return value
 
 
 def _filterbank(fbank: torch.Tensor, support, interleaved: bool) -> torch.Tensor:
@@ -177,15 +243,11 @@ def _filterbank(fbank: torch.Tensor, support, interleaved: bool) -> torch.Tensor
     the same values."""
     if support is None and not interleaved:
         return fbank
-    key = (id(fbank), support, interleaved)
-    stamp = (fbank._version, fbank.data_ptr())
-    hit = _DERIVED.get(key)
-    if hit is not None and hit[0]() is fbank and hit[1] == stamp:
-        return hit[2]
-    dense = fbank.detach().repeat_interleave(2, dim=1) if interleaved else fbank.detach()
-    if support is None:
-        operand = dense
-    else:
+
+    def build():
+        dense = fbank.detach().repeat_interleave(2, dim=1) if interleaved else fbank.detach()
+        if support is None:
+            return dense
         k = 2 if interleaved else 1
         spans = [(k * lo, k * hi) if hi > lo else (0, 0) for lo, hi in support]
         lengths = [hi - lo for lo, hi in spans]
@@ -194,11 +256,9 @@ def _filterbank(fbank: torch.Tensor, support, interleaved: bool) -> torch.Tensor
         rows = torch.repeat_interleave(torch.arange(len(spans)), torch.tensor(lengths, dtype=torch.int64))
         with warnings.catch_warnings():  # "sparse CSR support is in beta": products of CSR by dense are stable
             warnings.simplefilter("ignore", UserWarning)
-            operand = torch.sparse_csr_tensor(crow, cols, dense[rows, cols], size=tuple(dense.shape))
-    if len(_DERIVED) >= 64:
-        _DERIVED.clear()
-    _DERIVED[key] = (weakref.ref(fbank, lambda _, k=key: _DERIVED.pop(k, None)), stamp, operand)
-    return operand
+            return torch.sparse_csr_tensor(crow, cols, dense[rows, cols], size=tuple(dense.shape))
+
+    return _derived(fbank, ("operand", support, interleaved), build)
 
 
 def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block) -> torch.Tensor:

@@ -34,10 +34,13 @@ def _mel(sr, n_fft, n_mels, dtype):
     return torch.tensor(fb, dtype=dtype), bases.row_support(fb)
 
 
-@pytest.fixture(params=["one block", "many blocks"])
+@pytest.fixture(params=["native", "one block", "many blocks"])
 def blocking(request, monkeypatch):
-    """The real block size, or blocks of 8 frames with the padding gathered at the edges even for short signals
-    (so block boundaries, edge sources and the middle view all occur in small tests)."""
+    """The real settings (up to NATIVE_SAMPLES framed samples per example in one native call); the torch paths only, with
+    the real block size; or blocks of 8 frames with the padding gathered at the edges even for short signals (so
+    block boundaries, edge sources and the middle view all occur in small tests)."""
+    if request.param != "native":
+        monkeypatch.setattr(CF, "NATIVE_SAMPLES", -1)
     if request.param == "many blocks":
         monkeypatch.setattr(CF, "BLOCK_BYTES", 8 * 8 * 1024)
         monkeypatch.setattr(CF, "WHOLE_PAD_SAMPLES", 0)
@@ -119,6 +122,7 @@ def test_one_block_sparse_product_reads_only_the_support_and_follows_edits(rng, 
     entries outside it are never read (poisoning them changes nothing; the dense product sees them), and the cached
     sparse matrix follows in-place edits of the filterbank and never outlives it."""
     monkeypatch.setattr(CF, "DENSE_MACS", 0)
+    monkeypatch.setattr(CF, "NATIVE_SAMPLES", -1)
     n_fft, hop, dtype = 256, 64, torch.float64
     wc, ws, win = _kernels(n_fft, dtype)
     fb, support = _mel(16000, n_fft, 20, dtype)
@@ -324,3 +328,43 @@ def test_one_block_results_do_not_depend_on_the_batch(rng, length):
     for i in range(4):
         assert torch.equal(CF.fused_spectrogram(x[i: i + 1], win, fb, hop, True, "reflect", 2.0, support=support)[0],
                            whole[i])
+
+
+@pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
+def test_native_call_reads_only_the_support_and_follows_edits(rng, monkeypatch):
+    """Up to NATIVE_SAMPLES framed samples per example the spectrogram is one native call (csrc/frames.cpp): it reads only
+    each row's certified support (poisoned entries outside change nothing; without the certificate they show),
+    follows in-place edits of the filterbank and the window, and takes non-contiguous input."""
+    calls = []
+    original = CF._native
+    monkeypatch.setattr(CF, "_native", lambda *a: calls.append(a[-1]) or original(*a))
+    n_fft, hop, dtype = 256, 64, torch.float64
+    wc, ws, win = _kernels(n_fft, dtype)
+    fb, support = _mel(16000, n_fft, 20, dtype)
+    frames = CF.NATIVE_SAMPLES // n_fft
+    x = noise(rng, 3, 2 * hop * (frames - 1), dtype=dtype)[:, ::2]  # strided; the most frames a native call takes
+    poisoned = fb.clone()
+    for m, (lo, hi) in enumerate(support):
+        poisoned[m, :lo] = float("nan")
+        poisoned[m, hi:] = float("nan")
+    want = reference.spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0)
+    assert rel_err(CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=support), want) < 1e-12
+    assert torch.isnan(CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=None)).any()
+    assert calls == [frames] * 2
+    edited, window = fb.clone(), win.clone()
+    CF.fused_spectrogram(x, window, edited, hop, True, "reflect", 2.0, support=support)
+    edited.mul_(3.0)
+    window.mul_(0.5)  # |X|² scales by 1/4
+    got = CF.fused_spectrogram(x, window, edited, hop, True, "reflect", 2.0, support=support)
+    assert rel_err(got, 0.75 * want) < 1e-12
+    CF.fused_spectrogram(noise(rng, 1, hop * frames, dtype=dtype), win, fb, hop, True, "reflect", 2.0,
+                         support=support)
+    assert len(calls) == 4  # one frame more: the torch paths
+
+
+@pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 12, 49, 97, 200, 210, 243, 400, 1000, 1021])
+def test_native_fft_equals_numpy(rng, n):
+    z = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    out = CF._ext.fft(z.real.copy(), z.imag.copy())
+    assert rel_err(out[:, 0] + 1j * out[:, 1], np.fft.fft(z)) < 1e-13
