@@ -33,10 +33,10 @@ has arrived every sample ``n < k·hop`` is final. Each call runs the layer's own
 cover unfinished samples and returns the finished ones.
 
 Deployment (:meth:`FrameStream.step_module`): a pure ``(chunk, *state) -> (frames, *state)`` module with
-fixed-size state tensors, for ``torch.export`` / ONNX. Chunks are ``k·hop`` samples and each step returns ``k``
-frames: the newest ``k`` frames the padded stream has completed. The first :attr:`StreamStep.warmup` frames it
-returns lie partly before the signal (in front of the left pad) and are to be dropped; the right pad is never
-applied (a deployed stream has no end).
+fixed-size state tensors, for ``torch.export`` / ONNX. Chunks are ``k·hop`` samples (for the multirate CQT a
+multiple of ``lcm(hop, 2^levels)``) and each step returns ``k`` frames: the newest ``k`` frames the padded stream
+has completed. The first :attr:`StreamStep.warmup` frames it returns lie partly before the signal (in front of
+the left pad) and are to be dropped; the right pad is never applied (a deployed stream has no end).
 """
 
 from __future__ import annotations
@@ -84,15 +84,17 @@ class Framing:
     source; ``latency``: the most samples a sample waits for the last frame reading it (default ``width − 1``)."""
 
     __slots__ = ("frames", "finish", "width", "hop", "pad", "pad_mode", "lead", "indexed", "total", "whole",
-                 "latency")
+                 "latency", "period")
 
     def __init__(self, frames, width: int, hop: int, center: bool, pad_mode: str, finish=None, *, pad=None,
-                 lead: int = 0, indexed: bool = False, total=None, whole=None, latency=None):
+                 lead: int = 0, indexed: bool = False, total=None, whole=None, latency=None, period=None):
         self.frames, self.finish, self.width, self.hop = frames, finish, width, hop
         self.pad = (width // 2 if center else 0) if pad is None else pad
         self.pad_mode = _checks.canonical_pad_mode(pad_mode)
         self.lead, self.indexed, self.total, self.whole = lead, indexed, total, whole
         self.latency = width - 1 if latency is None else latency
+        #: ``frames(segment, t0)`` depends on ``t0`` only through ``t0·hop mod period`` (a multiple of the hop)
+        self.period = hop if period is None else period
 
     def __call__(self, segment: torch.Tensor, t0: int = 0) -> torch.Tensor:
         out = self.frames(segment, t0) if self.indexed else self.frames(segment)
@@ -298,25 +300,29 @@ class StreamStep(nn.Module):
     """One step of a stream as a pure function, for ``torch.export`` / ONNX: ``frames, *state = step(chunk,
     *state)`` with ``chunk`` ``(batch, chunk_size)`` and fixed-size state tensors (:meth:`initial_state`).
 
-    ``chunk_size`` is ``k·hop``; each step returns the ``k`` newest frames the padded stream has completed
-    (the layer's layout, time axis :attr:`time_axis`). The buffer state holds the last :attr:`state_size` padded
-    samples; before the first chunk its last ``P`` samples are the left pad (made from the first chunk for
-    ``reflect`` and ``replicate``, chosen by a step counter without a Python branch). The first :attr:`warmup`
-    frames returned read samples in front of the left pad (zeros) and are not frames of the signal: drop them.
-    A ``top_db`` clip (MFCC) keeps each example's running maximum over the signal's frames in the state.
+    ``chunk_size`` is ``k·hop`` (for the multirate CQT a multiple of ``lcm(hop, 2^levels)``, so every step's frames
+    sit at the same place on the pyramid's decimation grid); each step returns the ``k`` newest frames the padded
+    stream has completed (the layer's layout, time axis :attr:`time_axis`). The buffer state holds the last
+    :attr:`state_size` padded samples; before the first chunk its last ``P`` samples are the left pad (made from
+    the first chunk for ``reflect`` and ``replicate``, chosen by a step counter without a Python branch). The first
+    :attr:`warmup` frames returned read samples in front of the left pad (zeros) and are not frames of the signal:
+    drop them. A ``top_db`` clip (MFCC) keeps each example's running maximum over the signal's frames in the state.
+
+    With ``E`` the padded samples received after a step (``P`` plus the chunks), frame ``t`` (reading
+    ``u[t·hop + lead : … + width]``) is complete when ``t·hop + lead + width <= E``; as ``E ≡ P`` modulo the hop,
+    the newest one ends ``o = (P − lead − width) mod hop`` samples before ``E`` at every step.
     """
 
     def __init__(self, layer: nn.Module, framing: Framing, chunk_size: int, time_axis: int, top_db=None):
         super().__init__()
         f = framing
-        if f.indexed or f.lead:
-            raise ValueError("step_module() is available for the single-rate layers (STFT, MelSpectrogram, MFCC, "
-                             "Gammatonegram, CQT1992v2); the multirate CQT2010v2 and VQT stream through stream(chunk).")
         chunk_size = _checks.positive_int("chunk_size", chunk_size)
-        if chunk_size % f.hop:
+        if chunk_size % f.period:
+            what = (f"hop_length={f.hop}" if f.period == f.hop else
+                    f"{f.period} (lcm of hop_length={f.hop} and the pyramid's decimation)")
             raise ValueError(
-                f"chunk_size={chunk_size} must be a multiple of hop_length={f.hop} (each step then returns "
-                f"chunk_size // hop_length frames); use e.g. chunk_size={max(1, chunk_size // f.hop) * f.hop}."
+                f"chunk_size={chunk_size} must be a multiple of {what} (each step then returns chunk_size // "
+                f"hop_length frames); use e.g. chunk_size={max(1, chunk_size // f.period) * f.period}."
             )
         need = _start_samples(f.pad, f.pad_mode)
         if chunk_size < need:
@@ -327,11 +333,13 @@ class StreamStep(nn.Module):
         self.layer, self._framing = layer, framing
         self.chunk_size, self.frames_per_step, self.time_axis = chunk_size, chunk_size // f.hop, time_axis
         self.top_db = None if top_db is None else float(top_db)
-        o = (f.pad - f.width) % f.hop  # the newest frame ends o samples before the buffer's end
+        k = self.frames_per_step
+        o = (f.pad - f.lead - f.width) % f.hop  # the newest frame ends o samples before the buffer's end
         self.state_size = max(f.width + o - f.hop, f.pad, 1)
         self._offset = self.state_size + f.hop - f.width - o  # first returned frame's start in the buffer
-        first = -((f.width - f.pad) // -f.hop) - 1  # ceil((W − P) / hop) − 1 frames precede frame 0 at step 0
-        self.warmup = max(0, first)
+        #: the first frame a step returns, at step 0 (later steps: k more each, the same t0·hop mod period)
+        self._t0 = (f.pad + chunk_size - f.lead - f.width) // f.hop - k + 1
+        self.warmup = max(0, -self._t0)
 
     def initial_state(self, batch: int = 1, dtype=torch.float32, device=None) -> tuple[torch.Tensor, ...]:
         """``(buffer, steps[, peak])``: zeros ``(batch, state_size)``, a step counter ``(1,)`` int64 and, with a
@@ -356,7 +364,7 @@ class StreamStep(nn.Module):
         seg = buf[:, self._offset: self._offset + (k - 1) * f.hop + f.width]
         new_state = (buf[:, -self.state_size:], steps + 1)
         if self.top_db is None:
-            return (f(seg),) + new_state
+            return (f(seg, self._t0),) + new_state
         db = f.frames(seg)  # (B, M, k): the frames before the signal (t < 0) must not raise the maximum
         t = steps * k - self.warmup + torch.arange(k, device=chunk.device)
         valid = (t >= 0).to(db.dtype)

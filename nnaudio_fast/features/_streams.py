@@ -48,7 +48,7 @@ def multirate(layer) -> streaming.FrameStream:
         functools.partial(_multirate_frames, layer, align, reach), 2 * reach + align, hop, True, layer.pad_mode,
         pad=pad, lead=pad - reach - align + 1, indexed=True,
         total=functools.partial(geometry.n_frames, hop_length=hop), whole=functools.partial(_whole, layer),
-        latency=2 * reach)
+        latency=2 * reach, period=align)
     return streaming.FrameStream(layer, framing)
 
 

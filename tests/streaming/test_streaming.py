@@ -305,6 +305,46 @@ def test_multirate_stream_equals_the_layer(rng, name, pad_mode, dtype):
         assert rel_err(got, want) <= BOUND[dtype], (length, rel_err(got, want))
 
 
+@pytest.mark.parametrize("pad_mode", ["constant", "reflect"])
+@pytest.mark.parametrize("name", list(_multirate_layers("reflect")))
+def test_multirate_step_module_returns_the_streams_frames(rng, name, pad_mode):
+    """The multirate step: chunks a multiple of lcm(hop, 2^levels) (every step on the same decimation grid and
+    kernel phases); reflect needs a chunk holding the left pad's source."""
+    stream = _multirate_layers(pad_mode)[name].streaming()
+    f = stream._framing
+    bad = f.period + f.hop if f.period > f.hop else f.period + 1  # a multiple of the hop only, or not even that
+    with pytest.raises(ValueError, match=f"chunk_size={bad} must be a multiple of " + (
+            f"{f.period} \\(lcm of hop_length={f.hop}" if f.period > f.hop else f"hop_length={f.hop}")):
+        stream.step_module(bad)
+    chunk = 2 * f.period if pad_mode == "constant" else f.period * -(-(f.pad + 1) // f.period)
+    step = stream.step_module(chunk)
+    x = noise(rng, 2, chunk * -(-9000 // chunk), dtype=torch.float32)
+    state, outs = step.initial_state(2), []
+    for i in range(0, x.shape[-1], chunk):
+        out, *state = step(x[:, i: i + chunk], *state)
+        outs.append(out)
+    got = torch.cat(outs, step.time_axis)
+    got = got.narrow(step.time_axis, step.warmup, got.shape[step.time_axis] - step.warmup)
+    want = torch.cat([stream(x[:, i: i + chunk]) for i in range(0, x.shape[-1], chunk)], stream.time_axis)
+    n = want.shape[stream.time_axis]
+    assert n > 20 and got.shape[step.time_axis] >= n
+    assert rel_err(got.narrow(step.time_axis, 0, n), want) <= BOUND[torch.float32]
+
+
+def test_multirate_step_module_exports(rng):
+    """torch.export of the CQT2010v2 step (onnxruntime was checked by hand to 2e-7: its export takes 30 s)."""
+    stream = _multirate_layers("constant")["CQT2010v2"].streaming()
+    step = stream.step_module(128)
+    exported = torch.export.export(step, (noise(rng, 1, 128, dtype=torch.float32), *step.initial_state(1)))
+    x = noise(rng, 1, 128 * 60, dtype=torch.float32)
+    state, outs = step.initial_state(1), []
+    for i in range(0, x.shape[-1], 128):
+        out, *state = exported.module()(x[:, i: i + 128], *state)
+        outs.append(out)
+    want = torch.cat([stream(x[:, i: i + 128]) for i in range(0, x.shape[-1], 128)], -1)
+    assert rel_err(torch.cat(outs, -1)[..., step.warmup:][..., : want.shape[-1]], want) <= 1e-6
+
+
 def test_multirate_stream_refuses_nnaudio_layout():
     with pytest.raises(ValueError, match="nnaudio_compat=False"):
         nf.CQT2010v2(sr=8000, hop_length=64, fmin=110, n_bins=24, nnaudio_compat=True, verbose=False).streaming()
