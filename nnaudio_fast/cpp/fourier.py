@@ -263,6 +263,8 @@ def _filterbank(fbank: torch.Tensor, support, interleaved: bool) -> torch.Tensor
 
 def _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block) -> torch.Tensor:
     b, n_fft = x.shape[0], window.shape[0]
+    if fbank is not None and not fbank.is_contiguous():  # a transposed view (torchaudio's fb.T): products of its
+        fbank = fbank.contiguous()  # column-major slices ran at half speed
     n_bins = n_fft // 2 + 1
     rows = n_bins if fbank is None else fbank.shape[0]
     total, sources = _frame_sources(x, n_fft, hop_length, center, pad_mode)
