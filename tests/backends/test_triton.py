@@ -443,17 +443,3 @@ def test_kernels_compile_for_hopper_without_spills():
         assert not spills, f"register spills with the tuned tiles: {spills}"
     pyramid = [r for r in records if r["kernel"].startswith("cqt pyramid")]
     assert pyramid and all(r["nc_loads"] == 0 and r["barriers"] >= 1 for r in pyramid), pyramid
-
-
-def test_benchmark_script_smoke(tmp_path):
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "benchmarks"))
-    try:
-        import gpu_fourier
-    finally:
-        sys.path.pop(0)
-    rows = gpu_fourier.main(["--out", str(tmp_path), "--smoke", "--batches", "1"])
-    fused = [r for r in rows if r["impl"] == "fused[exact]"]
-    assert {r["pass"] for r in fused} == {"fwd", "fwd+bwd"}
-    assert all(r["median_ms"] > 0 for r in rows)
-    assert all(float(r["rel_err_vs_f64"]) <= EXACT for r in fused if r["pass"] == "fwd")
-    assert (tmp_path / "fourier.csv").exists() and "| config |" in (tmp_path / "fourier.md").read_text()

@@ -66,11 +66,18 @@ def test_dry_run_packs_tests_and_benchmarks_into_one_archive(tmp_path):
     expected |= {f"logs/{s}.log" for s in ("install", "env", "fourier", "cqt", "suite")}
     assert expected <= set(files), sorted(files)
 
+    # the GPU benchmark scripts end to end (tiny shapes, the interpreter): their exact-mode rows match float64
     fourier = _rows(files["fourier/fourier.csv"])
     assert {r["pass"] for r in fourier if r["impl"] == "fused[exact]"} == {"fwd", "fwd+bwd"}
     assert all(float(r["median_ms"]) > 0 for r in fourier)
+    assert all(float(r["rel_err_vs_f64"]) <= 1e-5 for r in fourier if r["impl"] == "fused[exact]" and r["pass"] == "fwd")
+    assert "| config |" in files["fourier/fourier.md"].decode()
     cqt = _rows(files["cqt/cqt.csv"])
     assert {r["pass"] for r in cqt if r["impl"] == "fused multirate[exact]"} == {"fwd", "fwd+bwd"}
+    assert all(float(r["rel_err_vs_f64"]) <= 1e-5 for r in cqt
+               if r["impl"] == "fused multirate[exact]" and r["pass"] == "fwd")
+    assert {"reference multirate", "fused single-rate[exact]"} <= {r["impl"] for r in cqt}
+    assert all(float(r["median_ms"]) > 0 for r in cqt) and "| config |" in files["cqt/cqt.md"].decode()
     suite = _rows(files["suite/results.csv"])
     assert suite and all(float(r["median_ms"]) > 0 and float(r["rel_err"]) < 1e-3 for r in suite), suite
     assert {r["peer"] for r in suite} >= {"nnaudio_fast", "torch.stft+mel"}
