@@ -52,6 +52,8 @@ struct FFTPlan {
   std::vector<idx_t> radices;  // n = radices[0] * radices[1] * ...
   std::vector<cplx> w;         // w[j] = exp(-2 pi i j / n)
   std::vector<cplx> half;      // half[k] = exp(-pi i k / n), k = 0..n: a 2n-point real FFT's unpacking
+  // per level: tw[level][k*(p-1) + t-1] = w_size^{t*k} (t = 1..p-1, k < m), read in order by the butterflies
+  std::vector<std::vector<cplx>> tw;
   explicit FFTPlan(idx_t size) : n(size), w(static_cast<size_t>(size)), half(static_cast<size_t>(size + 1)) {
     for (idx_t j = 0; j < n; ++j) w[j] = std::polar(1.0, -2.0 * kPi * static_cast<double>(j) / static_cast<double>(n));
     for (idx_t k = 0; k <= n; ++k) half[k] = std::polar(1.0, -kPi * static_cast<double>(k) / static_cast<double>(n));
@@ -72,6 +74,15 @@ struct FFTPlan {
         rest = 1;
       }
     }
+    idx_t fstride = 1;
+    for (idx_t p : radices) {
+      const idx_t m = n / fstride / p;
+      std::vector<cplx> table(static_cast<size_t>(m * (p - 1)));
+      for (idx_t k = 0; k < m; ++k)
+        for (idx_t t = 1; t < p; ++t) table[k * (p - 1) + t - 1] = w[t * k * fstride];
+      tw.push_back(std::move(table));
+      fstride *= p;
+    }
   }
 
   // out[0..n) = DFT of in[0], in[stride], ..., by the radices from `level` on; `fstride` = plan.n / (this size).
@@ -88,14 +99,14 @@ struct FFTPlan {
     } else {
       for (idx_t t = 0; t < p; ++t) run(in + t * stride, stride * p, out + t * m, level + 1, fstride * p, scratch);
     }
-    combine(out, p, m, fstride, scratch);
+    combine(out, p, m, fstride, tw[level].data(), scratch);
   }
 
-  void combine(cplx* out, idx_t p, idx_t m, idx_t fstride, std::vector<cplx>& scratch) const {
+  void combine(cplx* out, idx_t p, idx_t m, idx_t fstride, const cplx* tk, std::vector<cplx>& scratch) const {
     // out[t*m + k] holds Y_t[k]; replaced by X[k + s*m]
     if (p == 2) {
       for (idx_t k = 0; k < m; ++k) {
-        const cplx a = out[k], b = mul(out[k + m], w[k * fstride]);
+        const cplx a = out[k], b = mul(out[k + m], tk[k]);
         out[k] = a + b;
         out[k + m] = a - b;
       }
@@ -103,8 +114,9 @@ struct FFTPlan {
     }
     if (p == 4) {
       for (idx_t k = 0; k < m; ++k) {
-        const cplx a0 = out[k], a1 = mul(out[k + m], w[k * fstride]), a2 = mul(out[k + 2 * m], w[2 * k * fstride]),
-                   a3 = mul(out[k + 3 * m], w[3 * k * fstride]);
+        const cplx* t3 = tk + 3 * k;
+        const cplx a0 = out[k], a1 = mul(out[k + m], t3[0]), a2 = mul(out[k + 2 * m], t3[1]),
+                   a3 = mul(out[k + 3 * m], t3[2]);
         const cplx s02 = a0 + a2, d02 = a0 - a2, s13 = a1 + a3, d13 = a1 - a3;
         const cplx jd13(d13.imag(), -d13.real());  // -i * d13
         out[k] = s02 + s13;
@@ -117,7 +129,7 @@ struct FFTPlan {
     if (p == 3) {
       const double c = -0.5, s = -std::sqrt(3.0) / 2.0;  // w_3 = c + i s
       for (idx_t k = 0; k < m; ++k) {
-        const cplx a0 = out[k], a1 = mul(out[k + m], w[k * fstride]), a2 = mul(out[k + 2 * m], w[2 * k * fstride]);
+        const cplx a0 = out[k], a1 = mul(out[k + m], tk[2 * k]), a2 = mul(out[k + 2 * m], tk[2 * k + 1]);
         const cplx sum = a1 + a2, dif = a1 - a2;
         const cplx mid = a0 + c * sum, rot(-s * dif.imag(), s * dif.real());  // i * s * dif
         out[k] = a0 + sum;
@@ -130,8 +142,9 @@ struct FFTPlan {
       const double c1 = std::cos(2 * kPi / 5), c2 = std::cos(4 * kPi / 5);
       const double s1 = -std::sin(2 * kPi / 5), s2 = -std::sin(4 * kPi / 5);  // w_5^j = c_j + i s_j
       for (idx_t k = 0; k < m; ++k) {
-        const cplx a0 = out[k], a1 = mul(out[k + m], w[k * fstride]), a2 = mul(out[k + 2 * m], w[2 * k * fstride]),
-                   a3 = mul(out[k + 3 * m], w[3 * k * fstride]), a4 = mul(out[k + 4 * m], w[4 * k * fstride]);
+        const cplx* t4 = tk + 4 * k;
+        const cplx a0 = out[k], a1 = mul(out[k + m], t4[0]), a2 = mul(out[k + 2 * m], t4[1]),
+                   a3 = mul(out[k + 3 * m], t4[2]), a4 = mul(out[k + 4 * m], t4[3]);
         const cplx p14 = a1 + a4, m14 = a1 - a4, p23 = a2 + a3, m23 = a2 - a3;
         const cplx r1 = a0 + c1 * p14 + c2 * p23, r2 = a0 + c2 * p14 + c1 * p23;
         const cplx q1 = s1 * m14 + s2 * m23, q2 = s2 * m14 - s1 * m23;  // X_s = r_s + i q_s, X_{5-s} = r_s - i q_s
@@ -147,7 +160,8 @@ struct FFTPlan {
     scratch.resize(static_cast<size_t>(p));
     const idx_t root = m * fstride;  // w_p = w[root]
     for (idx_t k = 0; k < m; ++k) {
-      for (idx_t t = 0; t < p; ++t) scratch[t] = mul(out[k + t * m], w[t * k * fstride]);
+      scratch[0] = out[k];
+      for (idx_t t = 1; t < p; ++t) scratch[t] = mul(out[k + t * m], tk[k * (p - 1) + t - 1]);
       for (idx_t s = 0; s < p; ++s) {
         cplx acc = scratch[0];
         for (idx_t t = 1; t < p; ++t) acc += mul(scratch[t], w[((t * s) % p) * root]);

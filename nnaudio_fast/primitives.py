@@ -46,6 +46,11 @@ def pad_indices(length: int, left: int, right: int, mode: str, device=None) -> t
     raise ValueError(f"pad_indices does not handle mode={mode!r}")
 
 
+#: Signals at least this long are reflect/replicate-padded by concatenating their edges (shorter ones by F.pad,
+#: faster there: 11 against 15 µs at 1600 samples).
+CAT_PAD_LENGTH = 4096
+
+
 def pad(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
     """Pad the last axis of ``x`` by ``left``/``right`` samples; any padding length works in every mode."""
     if left == 0 and right == 0:
@@ -53,6 +58,15 @@ def pad(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
     if mode == "constant":
         return F.pad(x, (left, right))
     length = x.shape[-1]
+    if length >= CAT_PAD_LENGTH and mode in ("reflect", "replicate") and max(left, right) < length and not portable():
+        # the edges copied next to the signal: one pass over it, where F.pad's reflect kernel takes 4-7x as long
+        # (2.5 ms against 0.35-0.55 ms for 16 x 10 s at 16 kHz, 200 samples each side)
+        if mode == "reflect":
+            parts = (x[..., 1: left + 1].flip(-1), x, x[..., length - right - 1: length - 1].flip(-1))
+        else:
+            shape = tuple(x.shape[:-1])
+            parts = (x[..., :1].expand(shape + (left,)), x, x[..., -1:].expand(shape + (right,)))
+        return torch.cat(parts, -1)
     if x.dim() == 2 and not portable() and (
         mode == "replicate" or max(left, right) < length or (mode == "circular" and max(left, right) == length)
     ):
