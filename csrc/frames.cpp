@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace py = pybind11;
@@ -207,21 +208,25 @@ py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array:
                                   idx_t lead, int pad_mode, idx_t n_frames,
                                   py::array_t<idx_t, py::array::c_style | py::array::forcecast> spans,
                                   py::array_t<double, py::array::c_style | py::array::forcecast> weights,
-                                  double power, double log_scale, double amin) {
-  if (x.ndim() != 2) throw py::value_error("x must be (batch, time)");
+                                  bool filtered, double power, double log_scale, double amin) {
+  if (x.ndim() != 2) throw py::value_error("x has " + std::to_string(x.ndim()) + " dimensions; pass (batch, time)");
   if (window.ndim() != 1 || window.shape(0) < 1) throw py::value_error("window must be a non-empty 1-D array");
-  if (hop < 1 || n_frames < 0) throw py::value_error("hop must be >= 1 and n_frames >= 0");
+  if (hop < 1 || n_frames < 0)
+    throw py::value_error("hop=" + std::to_string(hop) + " and n_frames=" + std::to_string(n_frames) +
+                          ": hop must be >= 1 and n_frames >= 0 (is the signal shorter than a frame?)");
   const idx_t batch = x.shape(0), length = x.shape(1), n_fft = window.shape(0), n_bins = n_fft / 2 + 1;
   if (length < 1 && pad_mode != kConstant) throw py::value_error("an empty signal can only be constant-padded");
-  const bool filtered = spans.size() > 0;
-  if (filtered && (spans.ndim() != 2 || spans.shape(1) != 2)) throw py::value_error("spans must be (rows, 2)");
+  if (filtered && (spans.ndim() != 2 || spans.shape(1) != 2))
+    throw py::value_error("spans must be (rows, 2): each row's [lo, hi) column span");
   const idx_t rows = filtered ? spans.shape(0) : n_bins;
   std::vector<idx_t> offset(static_cast<size_t>(rows + 1), 0);
   if (filtered) {
     const idx_t* sp = spans.data();
     for (idx_t r = 0; r < rows; ++r) {
       const idx_t lo = sp[2 * r], hi = sp[2 * r + 1];
-      if (lo < 0 || hi > n_bins || (hi < lo)) throw py::value_error("a span lies outside the spectrum");
+      if (lo < 0 || hi > n_bins || hi < lo)
+        throw py::value_error("row " + std::to_string(r) + "'s span [" + std::to_string(lo) + ", " +
+                              std::to_string(hi) + ") lies outside the " + std::to_string(n_bins) + " bins");
       offset[r + 1] = offset[r] + (hi - lo);
     }
     if (weights.size() != offset[rows]) throw py::value_error("weights must hold each row's span, concatenated");
@@ -313,12 +318,13 @@ py::array_t<double> fft(py::array_t<double, py::array::c_style | py::array::forc
 void register_frames(py::module_& m) {
   m.def("spectrogram_frames_f32", &spectrogram_frames<float>, py::arg("x"), py::arg("window"), py::arg("hop"),
         py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
-        py::arg("power"), py::arg("log_scale"), py::arg("amin"),
+        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"),
         "Frames t = 0..n_frames-1 of x (batch, time) starting at t*hop + lead (pad_mode outside the signal): "
-        "window, real FFT, |X|^power, the filterbank rows over their spans (none: the power spectrum), "
+        "window, real FFT, |X|^power, the filterbank rows over their spans (filtered=False: the power spectrum), "
         "log_scale * ln(max(., amin)) if log_scale != 0. Returns (batch, rows, n_frames), float32.");
   m.def("spectrogram_frames_f64", &spectrogram_frames<double>, py::arg("x"), py::arg("window"), py::arg("hop"),
         py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
-        py::arg("power"), py::arg("log_scale"), py::arg("amin"), "As spectrogram_frames_f32, float64.");
+        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"),
+        "As spectrogram_frames_f32, float64.");
   m.def("fft", &fft, py::arg("re"), py::arg("im"), "The complex DFT of re + i im (n, 2): the FFT the frames use.");
 }

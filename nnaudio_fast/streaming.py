@@ -225,7 +225,7 @@ class FrameStream(nn.Module):
 
     def step_module(self, chunk_size: int) -> "StreamStep":
         """This stream's step as a pure module for ``torch.export`` / ONNX, on chunks of ``chunk_size`` samples (a
-        multiple of the hop): see :class:`StreamStep`."""
+        multiple of the hop; for the multirate CQT of ``lcm(hop, 2^levels)``): see :class:`StreamStep`."""
         return StreamStep(self.layer, self._framing, chunk_size, self.time_axis, getattr(self, "top_db", None))
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ class StreamStep(nn.Module):
         if chunk_size < need:
             raise ValueError(
                 f"chunk_size={chunk_size} is shorter than the {need} samples the {f.pad_mode!r} left pad is made of; "
-                f"use chunk_size >= {need} (a multiple of hop_length={f.hop})."
+                f"use chunk_size={-(-need // f.period) * f.period} (the next multiple of {f.period})."
             )
         self.layer, self._framing = layer, framing
         self.chunk_size, self.frames_per_step, self.time_axis = chunk_size, chunk_size // f.hop, time_axis
@@ -365,7 +365,8 @@ class StreamStep(nn.Module):
         new_state = (buf[:, -self.state_size:], steps + 1)
         if self.top_db is None:
             return (f(seg, self._t0),) + new_state
-        db = f.frames(seg)  # (B, M, k): the frames before the signal (t < 0) must not raise the maximum
+        db = f.frames(seg, self._t0) if f.indexed else f.frames(seg)  # (B, M, k): the frames before the signal
+        # (t < 0) must not raise the maximum
         t = steps * k - self.warmup + torch.arange(k, device=chunk.device)
         valid = (t >= 0).to(db.dtype)
         floor = torch.full_like(db, float("-inf"))

@@ -61,6 +61,9 @@ DENSE_MACS = 300_000
 #: slower than pocketfft's per frame: about 3 µs at n_fft 400, 10 µs at 1024, against a fixed 50–80 µs of the torch
 #: chain). Per example, so results do not depend on the batch.
 NATIVE_SAMPLES = 8192
+#: The largest prime factor of a frame's FFT size the native call takes (radices 2–5 have butterflies; others up to
+#: this run as plain sums, still far below a frame's other costs).
+MAX_NATIVE_RADIX = 13
 _PAD_CODES = {"constant": 0, "reflect": 1, "replicate": 2, "circular": 3}
 
 
@@ -146,7 +149,8 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
     ``[lo, hi)``; None: dense rows."""
     b, n_fft = x.shape[0], window.shape[0]
     frames_each = n_frames(x.shape[-1], hop_length, n_fft, center)
-    if _ext is not None and frames_each * n_fft <= NATIVE_SAMPLES:
+    if (_ext is not None and frames_each * n_fft <= NATIVE_SAMPLES and _small_radices(n_fft)
+            and (fbank is None or fbank.shape[-1] == n_fft // 2 + 1)):
         return _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each)
     block = max(8, BLOCK_BYTES // (x.element_size() * n_fft))
     if x.numel() <= WHOLE_PAD_SAMPLES and b * n_frames(x.shape[-1], hop_length, n_fft, center) <= block:
@@ -164,9 +168,20 @@ def _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, su
     spans, weights = _native_filterbank(fbank, support) if fbank is not None else (_NO_SPANS, _NO_WEIGHTS)
     fn = _ext.spectrogram_frames_f64 if x.dtype == torch.float64 else _ext.spectrogram_frames_f32
     out = fn(x.detach().numpy(), _native_window(window), hop_length, -(n_fft // 2) if center else 0,
-             _PAD_CODES[pad_mode], frames_each, spans, weights, float(power),
+             _PAD_CODES[pad_mode], frames_each, spans, weights, fbank is not None, float(power),
              0.0 if log is None else LOG_SCALES[log], float(amin))
     return torch.from_numpy(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _small_radices(n_fft: int) -> bool:
+    """Whether the native FFT of a frame (``n_fft / 2`` points when even) has prime factors of at most
+    :data:`MAX_NATIVE_RADIX` only: a larger prime runs as its plain O(p²) sum."""
+    n = n_fft // 2 if n_fft % 2 == 0 else n_fft
+    for p in range(2, MAX_NATIVE_RADIX + 1):
+        while n % p == 0:
+            n //= p
+    return n == 1
 
 
 _NO_SPANS = torch.zeros(0, 2, dtype=torch.int64).numpy()
@@ -223,7 +238,10 @@ _DERIVED: dict = {}
 
 def _derived(tensor: torch.Tensor, what: tuple, build):
     """``build()``, a value derived from ``tensor``, kept while the same tensor holds the same values (its version
-    counter and storage); the entry dies with the tensor."""
+    counter and storage); the entry dies with the tensor. Inference tensors (``torch.inference_mode``) have no
+    version counter: their values are derived afresh."""
+    if tensor.is_inference():
+        return build()
     key = (id(tensor),) + what
     stamp = (tensor._version, tensor.data_ptr())
     hit = _DERIVED.get(key)

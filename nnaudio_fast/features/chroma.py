@@ -8,7 +8,7 @@ import math
 import torch
 
 from .. import _checks, bases
-from ..functional.chroma import C1_HZ, normalize_chroma
+from ..functional.chroma import C1_HZ, chroma_from_cqt, normalize_chroma
 from ._base import BasisModule
 from ._filterbank import FilterbankSpectrogram
 from .cqt import CQT1992v2, CQT2010v2
@@ -31,7 +31,7 @@ class ChromaSTFT(FilterbankSpectrogram):
         The filterbank (:func:`nnaudio_fast.bases.chroma_filterbank`); ``tuning`` in fractions of a chroma bin
         (0: A440).
     norm : math.inf, a positive number or None
-        Per-frame normalisation along the chroma axis (:func:`nnaudio_fast.functional.normalize_chroma`).
+        Per-frame normalisation along the chroma axis (:func:`nnaudio_fast.functional.chroma.normalize_chroma`).
     trainable_chroma, trainable_STFT, nonnegative
         Make ``chroma_basis`` / the STFT kernels parameters; compute with ``|chroma_basis|``.
     **kwargs
@@ -104,14 +104,11 @@ class ChromaCQT(BasisModule):
         return self._chroma(self.cqt(x))
 
     def _chroma(self, C):
-        raw = torch.matmul(self._basis("chroma_basis", C.dtype), C)
-        if self.threshold is not None:
-            raw = torch.where(raw < self.threshold, torch.zeros_like(raw), raw)
-        return normalize_chroma(raw, self.norm)
+        return chroma_from_cqt(C, self._basis("chroma_basis", C.dtype), self.threshold, self.norm)
 
     def streaming(self) -> torch.nn.Module:
         """A stateful stream of this layer: the inner CQT's stream, mapped to chroma frame by frame (exact, as the
-        CQT's stream is)."""
+        CQT's stream is); ``stream.step_module(chunk_size)`` maps the inner step's frames the same way."""
         return _MappedStream(self.cqt.streaming(), self._chroma)
 
     def extra_repr(self) -> str:
@@ -134,3 +131,24 @@ class _MappedStream(torch.nn.Module):
 
     def reset(self):
         self.inner.reset()
+
+    def step_module(self, chunk_size: int) -> torch.nn.Module:
+        """The inner stream's step (:class:`nnaudio_fast.streaming.StreamStep`) with its frames mapped."""
+        return _MappedStep(self.inner.step_module(chunk_size), self._fn)
+
+
+class _MappedStep(torch.nn.Module):
+    """A step whose frames are ``fn`` of an inner step's frames; state, chunks and warm-up are the inner step's."""
+
+    def __init__(self, inner, fn):
+        super().__init__()
+        self.inner, self._fn = inner, fn
+        self.chunk_size, self.frames_per_step = inner.chunk_size, inner.frames_per_step
+        self.time_axis, self.warmup, self.state_size = inner.time_axis, inner.warmup, inner.state_size
+
+    def initial_state(self, *args, **kwargs):
+        return self.inner.initial_state(*args, **kwargs)
+
+    def forward(self, chunk, *state):
+        frames, *state = self.inner(chunk, *state)
+        return (self._fn(frames), *state)

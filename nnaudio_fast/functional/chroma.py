@@ -21,7 +21,7 @@ from .. import _checks, bases
 from .constant_q import cqt
 from .fourier import _filterbank_spectrogram
 
-__all__ = ["chroma_stft", "chroma_cqt", "normalize_chroma"]
+__all__ = ["chroma_stft", "chroma_cqt", "chroma_from_cqt", "normalize_chroma"]
 
 #: C1 (MIDI 24), librosa's default lowest frequency of a chroma CQT
 C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12.0)
@@ -97,8 +97,14 @@ def chroma_cqt(waveform=None, sr: float = 22050, C=None, hop_length: int = 512, 
                 bins_per_octave, pad_mode=pad_mode, multirate=multirate, backend=backend)
     mapping = torch.tensor(bases.cq_to_chroma(C.shape[-2], bins_per_octave, n_chroma, fmin, window), dtype=C.dtype,
                            device=C.device)
+    threshold = None if threshold is None else _checks.finite_float("threshold", threshold, " (or None)")
+    return chroma_from_cqt(C, mapping, threshold, norm)
+
+
+def chroma_from_cqt(C: torch.Tensor, mapping: torch.Tensor, threshold: float | None, norm) -> torch.Tensor:
+    """``normalize_chroma(M @ C with values below threshold set to 0, norm)`` (no threshold for None):
+    :func:`chroma_cqt` once ``C`` and the mapping ``M`` are known."""
     raw = torch.matmul(mapping, C)
     if threshold is not None:
-        threshold = _checks.finite_float("threshold", threshold, " (or None)")
         raw = torch.where(raw < threshold, torch.zeros_like(raw), raw)
     return normalize_chroma(raw, norm)

@@ -368,3 +368,51 @@ def test_native_fft_equals_numpy(rng, n):
     z = rng.standard_normal(n) + 1j * rng.standard_normal(n)
     out = CF._ext.fft(z.real.copy(), z.imag.copy())
     assert rel_err(out[:, 0] + 1j * out[:, 1], np.fft.fft(z)) < 1e-13
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_layers_run_under_inference_mode(rng, monkeypatch, native):
+    """Inference tensors have no version counter: the derived caches build their values afresh for them (the CLI
+    and serving code run under torch.inference_mode); the layers then still run outside it."""
+    if not native:
+        monkeypatch.setattr(CF, "NATIVE_SAMPLES", -1)
+    from nnaudio_fast import transforms as T
+
+    x = noise(rng, 2, 2000, dtype=torch.float32)
+    layers = [nf.STFT(n_fft=512, hop_length=128, output_format="Magnitude"),
+              nf.MelSpectrogram(sr=16000, n_fft=512, hop_length=128, n_mels=40),
+              T.MelSpectrogram(sample_rate=16000, n_fft=400, hop_length=160, n_mels=40)]
+    for layer in layers:
+        with torch.no_grad():
+            want = layer(x)
+        layer.refresh_bases()
+        with torch.inference_mode():
+            inferred = layer(x)
+            assert rel_err(layer(x), want) < 1e-6
+        assert rel_err(inferred, want) < 1e-6
+        with torch.no_grad():
+            assert rel_err(layer(x), want) < 1e-6
+
+
+@pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
+def test_native_call_only_for_small_radices_and_matching_filterbanks(rng, monkeypatch):
+    """A frame whose FFT has a prime factor above MAX_NATIVE_RADIX (n_fft 1021, or 2·1021) takes the torch path;
+    so does a filterbank whose width is not the spectrum's (the product then raises); a filterbank with no rows
+    gives no rows."""
+    assert CF._small_radices(400) and CF._small_radices(273) and CF._small_radices(2 * 13 * 7)
+    assert not CF._small_radices(1021) and not CF._small_radices(2042) and not CF._small_radices(255)
+    calls = []
+    original = CF._native
+    monkeypatch.setattr(CF, "_native", lambda *a: calls.append(a[-1]) or original(*a))
+    for n_fft in (1021, 2042, 26):
+        wc, ws, win = _kernels(n_fft, torch.float64)
+        x = noise(rng, 1, n_fft + 3, dtype=torch.float64)
+        want = reference.spectrogram(x, wc, ws, None, n_fft // 2, True, "reflect", 2.0)
+        assert rel_err(CF.fused_spectrogram(x, win, None, n_fft // 2, True, "reflect", 2.0), want) < 1e-12
+    assert len(calls) == 1  # n_fft 26 only
+    wc, ws, win = _kernels(64, torch.float64)
+    x = noise(rng, 2, 300, dtype=torch.float64)
+    empty = CF.fused_spectrogram(x, win, torch.zeros(0, 33, dtype=torch.float64), 16, True, "reflect", 2.0)
+    assert empty.shape == (2, 0, 19) and len(calls) == 2
+    with pytest.raises(RuntimeError):
+        CF.fused_spectrogram(x, win, torch.ones(4, 30, dtype=torch.float64), 16, True, "reflect", 2.0)

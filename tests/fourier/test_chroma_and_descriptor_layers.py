@@ -199,3 +199,17 @@ def test_layer_arguments():
     with pytest.raises(ValueError, match="p=0"):
         nf.SpectralBandwidth(p=0)
     assert math.isinf(nf.ChromaCQT(n_octaves=2).norm)
+
+
+def test_chroma_cqt_step_module_returns_the_streams_frames(rng):
+    layer = nf.ChromaCQT(sr=8000, hop_length=64, fmin=110.0, n_octaves=3, pad_mode="constant")
+    stream = layer.streaming()
+    step = stream.step_module(128)
+    x = noise(rng, 1, 128 * 100, dtype=torch.float32)
+    state, outs = step.initial_state(1), []
+    for i in range(0, x.shape[-1], 128):
+        out, *state = step(x[:, i: i + 128], *state)
+        outs.append(out)
+    want = torch.cat([stream(x[:, i: i + 128]) for i in range(0, x.shape[-1], 128)], -1)
+    got = torch.cat(outs, step.time_axis)[..., step.warmup:][..., : want.shape[-1]]
+    assert want.shape[-1] > 20 and got.shape == want.shape and rel_err(got, want) <= 1e-6
