@@ -23,8 +23,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
+#include <exception>
+#include <system_error>
+#include <thread>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,6 +43,8 @@ using cplx = std::complex<double>;
 namespace {
 
 constexpr double kPi = 3.14159265358979323846264338327950288;
+// framed samples per thread below which a call does not start another thread
+constexpr idx_t kThreadWork = idx_t(1) << 14;
 
 // a*b without the C99 Annex G NaN recovery (__muldc3) that operator* calls: the inputs here are finite
 inline cplx mul(const cplx& a, const cplx& b) {
@@ -208,7 +214,7 @@ py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array:
                                   idx_t lead, int pad_mode, idx_t n_frames,
                                   py::array_t<idx_t, py::array::c_style | py::array::forcecast> spans,
                                   py::array_t<double, py::array::c_style | py::array::forcecast> weights,
-                                  bool filtered, double power, double log_scale, double amin) {
+                                  bool filtered, double power, double log_scale, double amin, int n_threads) {
   if (x.ndim() != 2) throw py::value_error("x has " + std::to_string(x.ndim()) + " dimensions; pass (batch, time)");
   if (window.ndim() != 1 || window.shape(0) < 1) throw py::value_error("window must be a non-empty 1-D array");
   if (hop < 1 || n_frames < 0)
@@ -242,10 +248,11 @@ py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array:
     const bool even = n_fft % 2 == 0;
     const idx_t fft_n = even ? n_fft / 2 : n_fft;
     const FFTPlan& plan = plan_for(fft_n);
+    const double half_power = power / 2.0;
+    auto examples = [&](idx_t b0, idx_t b1) {  // examples [b0, b1), with buffers of their own
     std::vector<cplx> z(static_cast<size_t>(fft_n)), spec(static_cast<size_t>(fft_n)), scratch;
     std::vector<double> frame(static_cast<size_t>(n_fft)), pw(static_cast<size_t>(n_bins));
-    const double half_power = power / 2.0;
-    for (idx_t b = 0; b < batch; ++b) {
+    for (idx_t b = b0; b < b1; ++b) {
       const T* row = xs + b * length;
       for (idx_t t = 0; t < n_frames; ++t) {
         const idx_t start = t * hop + lead;
@@ -293,6 +300,36 @@ py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array:
         }
       }
     }
+    };
+    // Examples split over threads (each computed by the same code: results do not depend on the split); only when
+    // there is enough work to pay for starting a thread (about 20-50 us).
+    const idx_t work = batch * n_frames * n_fft;
+    const idx_t threads = std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), batch, work / kThreadWork}));
+    if (threads == 1) {
+      examples(0, batch);
+    } else {
+      std::vector<std::thread> pool;
+      std::exception_ptr failure;
+      std::mutex failure_lock;
+      for (idx_t k = 1; k < threads; ++k) {
+        const idx_t b0 = batch * k / threads, b1 = batch * (k + 1) / threads;
+        try {
+          pool.emplace_back([&, b0, b1] {
+            try {
+              examples(b0, b1);
+            } catch (...) {
+              std::lock_guard<std::mutex> guard(failure_lock);
+              failure = std::current_exception();
+            }
+          });
+        } catch (const std::system_error&) {  // no thread to be had: this one computes those examples too
+          examples(b0, b1);
+        }
+      }
+      examples(0, batch / threads);
+      for (auto& th : pool) th.join();
+      if (failure) std::rethrow_exception(failure);
+    }
   }
   return out;
 }
@@ -318,13 +355,14 @@ py::array_t<double> fft(py::array_t<double, py::array::c_style | py::array::forc
 void register_frames(py::module_& m) {
   m.def("spectrogram_frames_f32", &spectrogram_frames<float>, py::arg("x"), py::arg("window"), py::arg("hop"),
         py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
-        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"),
+        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"), py::arg("n_threads") = 1,
         "Frames t = 0..n_frames-1 of x (batch, time) starting at t*hop + lead (pad_mode outside the signal): "
         "window, real FFT, |X|^power, the filterbank rows over their spans (filtered=False: the power spectrum), "
-        "log_scale * ln(max(., amin)) if log_scale != 0. Returns (batch, rows, n_frames), float32.");
+        "log_scale * ln(max(., amin)) if log_scale != 0; examples split over up to n_threads threads. Returns "
+        "(batch, rows, n_frames), float32.");
   m.def("spectrogram_frames_f64", &spectrogram_frames<double>, py::arg("x"), py::arg("window"), py::arg("hop"),
         py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
-        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"),
+        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"), py::arg("n_threads") = 1,
         "As spectrogram_frames_f32, float64.");
   m.def("fft", &fft, py::arg("re"), py::arg("im"), "The complex DFT of re + i im (n, 2): the FFT the frames use.");
 }

@@ -171,7 +171,7 @@ def _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, su
     fn = _ext.spectrogram_frames_f64 if x.dtype == torch.float64 else _ext.spectrogram_frames_f32
     out = fn(x.detach().numpy(), _native_window(window), hop_length, -(n_fft // 2) if center else 0,
              _PAD_CODES[pad_mode], frames_each, spans, weights, fbank is not None, float(power),
-             0.0 if log is None else LOG_SCALES[log], float(amin))
+             0.0 if log is None else LOG_SCALES[log], float(amin), torch.get_num_threads())
     return torch.from_numpy(out)
 
 
