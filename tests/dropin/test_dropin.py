@@ -78,7 +78,8 @@ TRAINABLE = {
 }
 
 
-#: Layers exported with a fixed length (see test_export_and_onnxruntime_with_dynamic_batch_and_time).
+#: Layers exported with a fixed length and not converted to ONNX (see
+#: test_export_and_onnxruntime_with_dynamic_batch_and_time).
 STATIC_TIME = ("CQT2010", "VQT")
 
 
@@ -129,6 +130,8 @@ def test_export_and_onnxruntime_with_dynamic_batch_and_time(name, rng, tmp_path)
     ep = torch.export.export(layer, (x,), dynamic_shapes=dynamic)
     assert rel_err(_comparable(layer, ep.module()(x2)), _comparable(layer, before)) <= 1e-5
     assert torch.equal(layer(x2), before), "exporting changed the eager layer (a cache written while tracing)"
+    if name in STATIC_TIME:
+        return  # CQT2010v2's pyramid, whose ONNX graph is tested with a dynamic length (15 s each on 2 cores)
     path = tmp_path / f"{name}.onnx"
     torch.onnx.export(layer, (x,), str(path), dynamic_shapes=dynamic, dynamo=True)
     session = ort.InferenceSession(str(path))
@@ -336,9 +339,11 @@ def test_compile_fullgraph_with_the_triton_custom_ops(name, rng):
     from helpers import require_triton_interpreter_or_cuda, TRITON_DEVICE
 
     require_triton_interpreter_or_cuda()
-    layer = TRAINABLE[name]().to(TRITON_DEVICE)
+    small = {"MelSpectrogram": lambda: nf.MelSpectrogram(sr=SR, n_fft=128, hop_length=64, n_mels=16,
+                                                          trainable_mel=True, trainable_STFT=True)}
+    layer = small.get(name, TRAINABLE[name])().to(TRITON_DEVICE)  # the interpreter's time grows with the grid
     layer.apply(lambda m: setattr(m, "backend", "triton") if hasattr(m, "backend") else None)
-    x = _input("wave", rng, batch=1, length=2000).to(TRITON_DEVICE)
+    x = _input("wave", rng, batch=1, length=2000 if name == "CQT2010v2" else 1000).to(TRITON_DEVICE)
     torch._dynamo.reset()
     from nnaudio_fast import dispatch
 
