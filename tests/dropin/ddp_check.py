@@ -17,6 +17,9 @@ def models():
                                              trainable_STFT=True)
     yield "stft", nf.STFT(n_fft=256, hop_length=64, output_format="Magnitude")
     yield "cqt2010v2-trainable", nf.CQT2010v2(sr=sr, hop_length=128, fmin=100, n_bins=24, trainable=True)
+    yield "chroma-stft-trainable", nf.ChromaSTFT(sr=sr, n_fft=256, hop_length=64, trainable_chroma=True)
+    yield "chroma-cqt", nf.ChromaCQT(sr=sr, hop_length=128, fmin=100, n_octaves=2)
+    yield "centroid-trainable", nf.SpectralCentroid(sr=sr, n_fft=256, hop_length=64, trainable_STFT=True)
 
 
 def main():

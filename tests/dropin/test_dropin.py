@@ -261,29 +261,36 @@ def test_pickle_deepcopy_and_torch_save_at_any_time(name, rng):
 
 
 class _FeatureDataset(torch.utils.data.Dataset):
-    """Computes a layer's features in the worker (the layer travels to spawned workers by pickle)."""
+    """Computes layers' features in the worker (the layers travel to spawned workers by pickle)."""
 
-    def __init__(self, layer, signals):
-        self.layer, self.signals = layer, signals
+    def __init__(self, layers, signals):
+        self.layers, self.signals = layers, signals
 
     def __len__(self):
         return len(self.signals)
 
     def __getitem__(self, i):
         with torch.no_grad():
-            return self.layer(self.signals[i])[0]
+            return tuple(layer(self.signals[i])[0] for layer in self.layers)
 
 
 @pytest.mark.slow
 def test_spawn_dataloader_workers(rng):
-    layer = nf.MelSpectrogram(sr=SR, n_fft=256, hop_length=64, n_mels=32)
+    """Spawned workers compute what the main process computes: bitwise for the Mel spectrogram (its per-example
+    path choices), to rounding for the everyday-feature layers (batched products may round differently)."""
+    layers = [nf.MelSpectrogram(sr=SR, n_fft=256, hop_length=64, n_mels=32),
+              nf.ChromaSTFT(sr=SR, n_fft=256, hop_length=64), nf.SpectralRolloff(sr=SR, n_fft=256, hop_length=64),
+              nf.ChromaCQT(sr=SR, hop_length=128, fmin=100, n_octaves=2)]
     signals = noise(rng, 4, 3000, dtype=torch.float32)
     with torch.no_grad():
-        expected = layer(signals)  # after a forward: caches exist and must not break pickling
-    loader = torch.utils.data.DataLoader(_FeatureDataset(layer, signals), batch_size=2, num_workers=2,
+        expected = [layer(signals) for layer in layers]  # after a forward: caches exist and must not break pickling
+    loader = torch.utils.data.DataLoader(_FeatureDataset(layers, signals), batch_size=2, num_workers=2,
                                          multiprocessing_context="spawn")
-    got = torch.cat(list(loader))
-    assert torch.equal(got, expected)
+    batches = list(loader)
+    got = [torch.cat([b[k] for b in batches]) for k in range(len(layers))]
+    assert torch.equal(got[0], expected[0])
+    for k in range(1, len(layers)):
+        assert got[k].shape == expected[k].shape and rel_err(got[k], expected[k]) <= 1e-6, type(layers[k]).__name__
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -327,7 +334,8 @@ def test_ddp_two_ranks_gloo_default_arguments(tmp_path):
         capture_output=True, text=True, timeout=240, env=env, cwd=str(tmp_path),
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for name in ("mel", "mel-trainable", "stft", "cqt2010v2-trainable"):
+    for name in ("mel", "mel-trainable", "stft", "cqt2010v2-trainable", "chroma-stft-trainable", "chroma-cqt",
+                 "centroid-trainable"):
         assert f"DDP-OK {name}" in proc.stdout, proc.stdout
 
 
