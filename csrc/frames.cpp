@@ -250,61 +250,62 @@ py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array:
     const FFTPlan& plan = plan_for(fft_n);
     const double half_power = power / 2.0;
     auto examples = [&](idx_t b0, idx_t b1) {  // examples [b0, b1), with buffers of their own
-    std::vector<cplx> z(static_cast<size_t>(fft_n)), spec(static_cast<size_t>(fft_n)), scratch;
-    std::vector<double> frame(static_cast<size_t>(n_fft)), pw(static_cast<size_t>(n_bins));
-    for (idx_t b = b0; b < b1; ++b) {
-      const T* row = xs + b * length;
-      for (idx_t t = 0; t < n_frames; ++t) {
-        const idx_t start = t * hop + lead;
-        if (start >= 0 && start + n_fft <= length) {
-          for (idx_t i = 0; i < n_fft; ++i) frame[i] = win[i] * static_cast<double>(row[start + i]);
-        } else {
-          for (idx_t i = 0; i < n_fft; ++i) {
-            const idx_t j = source_index(start + i, length, pad_mode);
-            frame[i] = j < 0 ? 0.0 : win[i] * static_cast<double>(row[j]);
-          }
-        }
-        if (even) {
-          for (idx_t i = 0; i < fft_n; ++i) z[i] = cplx(frame[2 * i], frame[2 * i + 1]);
-          plan.run(z.data(), 1, spec.data(), 0, 1, scratch);
-          const idx_t h = fft_n;
-          for (idx_t k = 0; k <= h; ++k) {
-            const cplx zk = spec[k % h], zc = std::conj(spec[(h - k) % h]);
-            const cplx e = 0.5 * (zk + zc), d = 0.5 * (zk - zc);
-            const cplx od = mul(plan.half[k], d);
-            const cplx xk = e + cplx(od.imag(), -od.real());  // e - i * tw * d
-            pw[k] = std::norm(xk);
-          }
-        } else {
-          for (idx_t i = 0; i < n_fft; ++i) z[i] = cplx(frame[i], 0.0);
-          plan.run(z.data(), 1, spec.data(), 0, 1, scratch);
-          for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::norm(spec[k]);
-        }
-        if (power == 1.0) {
-          for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::sqrt(pw[k]);
-        } else if (power != 2.0) {
-          for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::pow(pw[k], half_power);
-        }
-        T* dst = o + b * rows * n_frames + t;
-        for (idx_t r = 0; r < rows; ++r) {
-          double v;
-          if (filtered) {
-            v = 0.0;
-            const double* wr = wt + offset[r];
-            for (idx_t k = sp[2 * r], i = 0; k < sp[2 * r + 1]; ++k, ++i) v += wr[i] * pw[k];
+      std::vector<cplx> z(static_cast<size_t>(fft_n)), spec(static_cast<size_t>(fft_n)), scratch;
+      std::vector<double> frame(static_cast<size_t>(n_fft)), pw(static_cast<size_t>(n_bins));
+      for (idx_t b = b0; b < b1; ++b) {
+        const T* row = xs + b * length;
+        for (idx_t t = 0; t < n_frames; ++t) {
+          const idx_t start = t * hop + lead;
+          if (start >= 0 && start + n_fft <= length) {
+            for (idx_t i = 0; i < n_fft; ++i) frame[i] = win[i] * static_cast<double>(row[start + i]);
           } else {
-            v = pw[r];
+            for (idx_t i = 0; i < n_fft; ++i) {
+              const idx_t j = source_index(start + i, length, pad_mode);
+              frame[i] = j < 0 ? 0.0 : win[i] * static_cast<double>(row[j]);
+            }
           }
-          if (log_scale != 0.0) v = log_scale * std::log(v > amin ? v : amin);
-          dst[r * n_frames] = static_cast<T>(v);
+          if (even) {
+            for (idx_t i = 0; i < fft_n; ++i) z[i] = cplx(frame[2 * i], frame[2 * i + 1]);
+            plan.run(z.data(), 1, spec.data(), 0, 1, scratch);
+            const idx_t h = fft_n;
+            for (idx_t k = 0; k <= h; ++k) {
+              const cplx zk = spec[k % h], zc = std::conj(spec[(h - k) % h]);
+              const cplx e = 0.5 * (zk + zc), d = 0.5 * (zk - zc);
+              const cplx od = mul(plan.half[k], d);
+              const cplx xk = e + cplx(od.imag(), -od.real());  // e - i * tw * d
+              pw[k] = std::norm(xk);
+            }
+          } else {
+            for (idx_t i = 0; i < n_fft; ++i) z[i] = cplx(frame[i], 0.0);
+            plan.run(z.data(), 1, spec.data(), 0, 1, scratch);
+            for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::norm(spec[k]);
+          }
+          if (power == 1.0) {
+            for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::sqrt(pw[k]);
+          } else if (power != 2.0) {
+            for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::pow(pw[k], half_power);
+          }
+          T* dst = o + b * rows * n_frames + t;
+          for (idx_t r = 0; r < rows; ++r) {
+            double v;
+            if (filtered) {
+              v = 0.0;
+              const double* wr = wt + offset[r];
+              for (idx_t k = sp[2 * r], i = 0; k < sp[2 * r + 1]; ++k, ++i) v += wr[i] * pw[k];
+            } else {
+              v = pw[r];
+            }
+            if (log_scale != 0.0) v = log_scale * std::log(v > amin ? v : amin);
+            dst[r * n_frames] = static_cast<T>(v);
+          }
         }
       }
-    }
     };
     // Examples split over threads (each computed by the same code: results do not depend on the split); only when
     // there is enough work to pay for starting a thread (about 20-50 us).
     const idx_t work = batch * n_frames * n_fft;
-    const idx_t threads = std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), batch, work / kThreadWork}));
+    const idx_t threads =
+        std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), batch, work / kThreadWork}));
     if (threads == 1) {
       examples(0, batch);
     } else {

@@ -97,8 +97,12 @@ class Framing:
         self.period = hop if period is None else period
 
     def __call__(self, segment: torch.Tensor, t0: int = 0) -> torch.Tensor:
-        out = self.frames(segment, t0) if self.indexed else self.frames(segment)
+        out = self.raw(segment, t0)
         return out if self.finish is None else self.finish(out)
+
+    def raw(self, segment: torch.Tensor, t0: int = 0) -> torch.Tensor:
+        """The layer's frames of ``segment`` before ``finish``."""
+        return self.frames(segment, t0) if self.indexed else self.frames(segment)
 
     def count(self, known: int) -> int:
         """Frames lying inside the first ``known`` padded samples."""
@@ -290,7 +294,7 @@ class PeakClippedStream(FrameStream):
         return self._compute(pad(x, f.pad, f.pad, f.pad_mode), 0)
 
     def _compute(self, segment: torch.Tensor, t0: int) -> torch.Tensor:
-        db = self._framing.frames(segment)
+        db = self._framing.raw(segment, t0)
         peak = db.amax(dim=(-2, -1), keepdim=True)
         self._peak = peak if self._peak is None else torch.maximum(self._peak, peak)
         return self._framing.finish(torch.maximum(db, self._peak - self.top_db))
@@ -365,8 +369,7 @@ class StreamStep(nn.Module):
         new_state = (buf[:, -self.state_size:], steps + 1)
         if self.top_db is None:
             return (f(seg, self._t0),) + new_state
-        db = f.frames(seg, self._t0) if f.indexed else f.frames(seg)  # (B, M, k): the frames before the signal
-        # (t < 0) must not raise the maximum
+        db = f.raw(seg, self._t0)  # (B, M, k): the frames before the signal (t < 0) must not raise the maximum
         t = steps * k - self.warmup + torch.arange(k, device=chunk.device)
         valid = (t >= 0).to(db.dtype)
         floor = torch.full_like(db, float("-inf"))

@@ -166,6 +166,10 @@ def _chroma_impl(sr, n_fft, tuning, n_chroma, ctroct, octwidth, norm, base_c):
     return frozen(w[:, : n_fft // 2 + 1])
 
 
+#: C1 (MIDI 24), librosa's default lowest frequency of a chroma CQT
+C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12.0)
+
+
 def cq_to_chroma(n_input: int, bins_per_octave: int = 12, n_chroma: int = 12, fmin: float | None = None,
                  window=None, base_c: bool = True) -> np.ndarray:
     """Constant-Q bins to chroma ``(n_chroma, n_input)``, float64: librosa's mapping
@@ -183,7 +187,7 @@ def cq_to_chroma(n_input: int, bins_per_octave: int = 12, n_chroma: int = 12, fm
     if bins_per_octave % n_chroma:
         raise ValueError(f"bins_per_octave={bins_per_octave} must be a multiple of n_chroma={n_chroma}; use for "
                          f"example bins_per_octave={3 * n_chroma}.")
-    fmin = 440.0 * 2.0 ** ((24 - 69) / 12.0) if fmin is None else _checks.positive_float("fmin", fmin)
+    fmin = C1_HZ if fmin is None else _checks.positive_float("fmin", fmin)
     merge = bins_per_octave // n_chroma
     pitch = np.remainder(12.0 * np.log2(fmin / 440.0) + 69.0, 12.0) - (0.0 if _checks.boolean("base_c", base_c)
                                                                       else 9.0)

@@ -155,7 +155,7 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
             and (fbank is None or fbank.shape[-1] == n_fft // 2 + 1)):
         return _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each)
     block = max(8, BLOCK_BYTES // (x.element_size() * n_fft))
-    if x.numel() <= WHOLE_PAD_SAMPLES and b * n_frames(x.shape[-1], hop_length, n_fft, center) <= block:
+    if x.numel() <= WHOLE_PAD_SAMPLES and b * frames_each <= block:
         out = _small(x, window, fbank, hop_length, center, pad_mode, power, support)
     else:
         out = _blocked(x, window, fbank, hop_length, center, pad_mode, power, support, block)

@@ -8,15 +8,10 @@ import math
 import torch
 
 from .. import _checks, bases
-from ..functional.chroma import C1_HZ, chroma_from_cqt, normalize_chroma
+from ..functional.chroma import chroma_from_cqt, chroma_norm, cqt_chroma_settings, normalize_chroma
 from ._base import BasisModule
 from ._filterbank import FilterbankSpectrogram
 from .cqt import CQT1992v2, CQT2010v2
-
-
-def _norm(norm):
-    normalize_chroma(torch.ones(1, 1), norm)  # checks it at construction
-    return norm
 
 
 class ChromaSTFT(FilterbankSpectrogram):
@@ -51,7 +46,7 @@ class ChromaSTFT(FilterbankSpectrogram):
                          bases.chroma_filterbank(sr, n_fft, tuning, n_chroma, ctroct, octwidth, 2, base_c),
                          trainable_chroma, trainable_STFT, backend, precision, kwargs, nonnegative)
         self.trainable_chroma = self.chroma_basis.requires_grad
-        self.norm = _norm(norm)
+        self.norm = chroma_norm(norm)
 
     def _transform(self, x, center):
         return normalize_chroma(super()._transform(x, center), self.norm)  # per frame: streams exactly
@@ -86,17 +81,14 @@ class ChromaCQT(BasisModule):
                  tuning=0.0, norm=math.inf, threshold=0.0, window=None, pad_mode="constant", multirate=True,
                  trainable=False, backend=None, precision=None):
         super().__init__(backend, precision)
-        bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
+        fmin, cqt_fmin, bins_per_octave, self.threshold = cqt_chroma_settings(fmin, tuning, bins_per_octave, threshold)
         n_bins = _checks.positive_int("n_octaves", n_octaves) * bins_per_octave
-        fmin = C1_HZ if fmin is None else _checks.positive_float("fmin", fmin, " (or None for C1)")
-        tuning = _checks.finite_float("tuning", tuning, " (in fractions of a bin; 0 for A440)")
         mapping = bases.cq_to_chroma(n_bins, bins_per_octave, n_chroma, fmin, window)
-        layer = CQT2010v2 if _checks.boolean("multirate", multirate) else CQT1992v2
-        self.cqt = layer(sr=sr, hop_length=hop_length, fmin=fmin * 2.0 ** (tuning / bins_per_octave), n_bins=n_bins,
-                         bins_per_octave=bins_per_octave, pad_mode=pad_mode, trainable=trainable,
-                         output_format="Magnitude", backend=backend, precision=precision)
-        self.n_chroma, self.multirate, self.norm = n_chroma, multirate, _norm(norm)
-        self.threshold = None if threshold is None else _checks.finite_float("threshold", threshold, " (or None)")
+        self.multirate = _checks.boolean("multirate", multirate)
+        self.cqt = (CQT2010v2 if self.multirate else CQT1992v2)(
+            sr=sr, hop_length=hop_length, fmin=cqt_fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
+            pad_mode=pad_mode, trainable=trainable, output_format="Magnitude", backend=backend, precision=precision)
+        self.n_chroma, self.norm = n_chroma, chroma_norm(norm)
         self._add_basis("chroma_basis", mapping, trainable=False)
 
     def forward(self, x):

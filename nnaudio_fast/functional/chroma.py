@@ -23,8 +23,7 @@ from .fourier import _filterbank_spectrogram
 
 __all__ = ["chroma_stft", "chroma_cqt", "chroma_from_cqt", "normalize_chroma"]
 
-#: C1 (MIDI 24), librosa's default lowest frequency of a chroma CQT
-C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12.0)
+C1_HZ = bases.filterbanks.C1_HZ
 
 
 def chroma_stft(waveform=None, sr: float = 22050, S=None, norm=math.inf, n_fft: int = 2048, hop_length: int = 512,
@@ -52,14 +51,30 @@ def chroma_stft(waveform=None, sr: float = 22050, S=None, norm=math.inf, n_fft: 
 def normalize_chroma(raw: torch.Tensor, norm=math.inf) -> torch.Tensor:
     """``raw`` ``(..., n_chroma, frames)`` with each frame divided by its ``norm`` along the chroma axis (see the
     module docstring); ``norm=None`` returns it as it is."""
-    if norm is None:
+    if chroma_norm(norm) is None:
         return raw
-    if norm != math.inf and not (isinstance(norm, (int, float)) and not isinstance(norm, bool) and norm > 0):
-        raise ValueError(f"norm={norm!r} is not supported; use math.inf (the largest value), a positive order p, or "
-                         "None.")
     size = raw.abs().amax(dim=-2, keepdim=True) if norm == math.inf else torch.linalg.vector_norm(
         raw, ord=float(norm), dim=-2, keepdim=True)
     return raw / torch.where(size < torch.finfo(raw.dtype).tiny, torch.ones_like(size), size)
+
+
+def chroma_norm(norm):
+    """``norm`` if :func:`normalize_chroma` takes it (``math.inf``, a positive order, or None)."""
+    if norm is not None and norm != math.inf and not (
+            isinstance(norm, (int, float)) and not isinstance(norm, bool) and norm > 0):
+        raise ValueError(f"norm={norm!r} is not supported; use math.inf (the largest value), a positive order p, or "
+                         "None.")
+    return norm
+
+
+def cqt_chroma_settings(fmin, tuning, bins_per_octave, threshold):
+    """Checked ``(fmin, the CQT's lowest frequency fmin·2^(tuning / bins_per_octave), bins_per_octave, threshold)``
+    of a constant-Q chromagram (``fmin=None``: C1)."""
+    bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
+    tuning = _checks.finite_float("tuning", tuning, " (in fractions of a bin; 0 for A440)")
+    fmin = C1_HZ if fmin is None else _checks.positive_float("fmin", fmin, " (or None for C1)")
+    threshold = None if threshold is None else _checks.finite_float("threshold", threshold, " (or None)")
+    return fmin, fmin * 2.0 ** (tuning / bins_per_octave), bins_per_octave, threshold
 
 
 def chroma_cqt(waveform=None, sr: float = 22050, C=None, hop_length: int = 512, fmin: float | None = None,
@@ -78,10 +93,7 @@ def chroma_cqt(waveform=None, sr: float = 22050, C=None, hop_length: int = 512, 
     :func:`normalize_chroma` with ``norm``. ``tuning`` is a parameter (default 0, A440), where librosa estimates
     one from the signal when given None.
     """
-    bins_per_octave = _checks.positive_int("bins_per_octave", bins_per_octave)
-    n_chroma = _checks.positive_int("n_chroma", n_chroma)
-    tuning = _checks.finite_float("tuning", tuning, " (in fractions of a bin; 0 for A440)")
-    fmin = C1_HZ if fmin is None else _checks.positive_float("fmin", fmin, " (or None for C1)")
+    fmin, cqt_fmin, bins_per_octave, threshold = cqt_chroma_settings(fmin, tuning, bins_per_octave, threshold)
     if C is not None:
         if waveform is not None:
             raise ValueError("pass either waveform or C (a CQT magnitude), not both.")
@@ -93,11 +105,10 @@ def chroma_cqt(waveform=None, sr: float = 22050, C=None, hop_length: int = 512, 
         raise ValueError("pass a waveform (..., time) or a CQT magnitude C (..., n_bins, frames).")
     else:
         n_octaves = _checks.positive_int("n_octaves", n_octaves)
-        C = cqt(waveform, sr, hop_length, fmin * 2.0 ** (tuning / bins_per_octave), None, n_octaves * bins_per_octave,
-                bins_per_octave, pad_mode=pad_mode, multirate=multirate, backend=backend)
+        C = cqt(waveform, sr, hop_length, cqt_fmin, None, n_octaves * bins_per_octave, bins_per_octave,
+                pad_mode=pad_mode, multirate=multirate, backend=backend)
     mapping = torch.tensor(bases.cq_to_chroma(C.shape[-2], bins_per_octave, n_chroma, fmin, window), dtype=C.dtype,
                            device=C.device)
-    threshold = None if threshold is None else _checks.finite_float("threshold", threshold, " (or None)")
     return chroma_from_cqt(C, mapping, threshold, norm)
 
 

@@ -206,7 +206,7 @@ class MelSpectrogram(BasisModule):
         x = F.pad(waveform, (spec.pad, spec.pad)) if spec.pad else waveform
         flat, lead = x.reshape(-1, x.shape[-1]) if x.dim() else x, tuple(x.shape[:-1])
         plan = self.plan("mel", flat, (spec, self.mel_scale), lambda dtype: spec._plan_for(
-            flat, dtype, self.mel_scale._basis("fb", dtype).T.contiguous(), self.mel_scale._facts().get("support")))
+            flat, dtype, self.mel_scale._basis("fb", dtype).T, self.mel_scale._facts().get("support")))
         return restore(plan(flat), lead)
 
 
