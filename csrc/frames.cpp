@@ -1,69 +1,154 @@
-// Short spectrograms in one native call: frame -> window -> real FFT -> |X|^p -> filterbank rows over their
-// certified support -> log, for problems of a few frames, where a chain of torch operations costs more in per-call
-// overhead than in arithmetic (a streaming step, 0.1 s of audio).
+// Spectrograms in one native call: frame -> window -> real FFT -> |X|^p -> filterbank rows over their certified
+// support -> log, frame by frame, with no intermediate the size of the spectrogram (peak memory is the output).
 //
 // Frames. Frame t of a signal x (L samples) reads u[t*hop + n], n = 0..N-1, of the padded signal u with P samples
 // of padding in front (P = N/2 with centring, else 0): u[i] = x[j] for j = i - P inside [0, L); outside, by the pad
 // mode: constant 0; replicate x[0] / x[L-1]; reflect j -> -j, j -> 2(L-1) - j, repeated until inside (numpy's
 // 'reflect' for signals shorter than the pad); circular j mod L. No padded copy is made.
 //
-// FFT. Mixed-radix decimation in time (Cooley-Tukey 1965; the recursive form with a stride): for n = p*m,
-//     X[k + s*m] = sum_{t<p} w_n^{t*k} Y_t[k] * w_p^{t*s},   k < m, s < p,
-// where Y_t is the m-point DFT of x[t], x[t+p], x[t+2p], ...; butterflies for p = 2, 3, 4, 5, the plain sum for
-// other p. A real frame of even length N is one N/2-point complex FFT of z[n] = u[2n] + i*u[2n+1]:
+// Lanes. Frames are computed kLanes at a time (8 in float32, 4 in float64: one 256-bit vector), consecutive frames
+// of one example side by side: every operation below is the same for each lane, so a loop over the lanes is one
+// vector operation and a frame's result does not depend on its lane, on the other frames or on the batch. Element
+// j of a lane buffer holds its lanes' real parts at [2*kLanes*j, +kLanes) and their imaginary parts after them.
+//
+// FFT. Mixed-radix decimation in frequency, self-sorting (Stockham; Van Loan, "Computational Frameworks for the
+// Fast Fourier Transform", 1992, sec. 1.7). For n = p*m and j < m, u < p,
+//     X[u + p*k] = sum_{j<m} w_m^{j*k} y_u[j],   y_u[j] = w_n^{j*u} sum_{t<p} x[j + t*m] w_p^{t*u},
+// so one pass makes the p sequences y_u (an m-point DFT each) and the next pass transforms them. With s interleaved
+// subproblems (s = the product of the radices already applied) subproblem q's element i lies at q + s*i; a pass
+// writes y_u[j] of subproblem q to q + s*(p*j + u), which is element j of subproblem q + s*u at the next stride
+// s*p, and after the last pass X[k] lies at k. Butterflies for p = 2, 3, 4, 5, the plain sum for other p.
+// A real frame of even length N is one N/2-point complex FFT of z[n] = u[2n] + i*u[2n+1]:
 //     X[k] = (Z[k] + conj Z[N/2-k]) / 2 - i/2 * w_N^k (Z[k] - conj Z[N/2-k]),   k = 0..N/2,   Z[N/2] = Z[0];
-// an odd N takes the N-point complex FFT. Everything is computed in double (float32 inputs and outputs too): the
-// error is far below float32's rounding of the result.
+// an odd N takes the N-point complex FFT. Arithmetic is in the signal's precision (twiddles computed in double):
+// float32 results are within a few float32 roundings of the float64 transform, as torch.fft's are.
 //
 // Filterbank. Row m is nonzero only on columns [lo_m, hi_m) (the caller's certificate, a mel filter's support);
-// S[m, t] = sum_{k in [lo_m, hi_m)} W[m, k] |X[k, t]|^p. Then c * ln(max(S, amin)) with a log scale c != 0.
-// No libtorch: NumPy buffers through pybind11, the GIL released while computing. Each example and frame is
-// computed by the same code whatever the batch, so results do not depend on it.
+// S[m, t] = sum_{k in [lo_m, hi_m)} W[m, k] |X[k, t]|^p. Then c * ln(max(S, amin)) with a log scale c != 0 (in
+// float32 by a logarithm of our own that vectorises: x = 2^e * r with r in [1/sqrt2, sqrt2), ln r = 2 atanh(s) with
+// s = (r - 1)/(r + 1), |s| < 0.1716, by its series to s^9: truncation below 1e-9 relative).
+// No libtorch: NumPy buffers through pybind11, the GIL released while computing; frame groups split over threads
+// (each group computed by the same code whatever the split).
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <complex>
-#include <exception>
-#include <system_error>
-#include <thread>
 #include <cstdint>
+#include <cstring>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace py = pybind11;
 using idx_t = std::int64_t;
-using cplx = std::complex<double>;
+
+// The hot loops get a second, AVX2+FMA build chosen at load time where the compiler and platform support it
+// (GCC's function multiversioning); elsewhere they are built for the baseline target only.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define NNAF_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NNAF_CLONES
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // 256-bit vectors pass between inlined functions only
+#define NNAF_INLINE inline __attribute__((always_inline))
+#else
+#define NNAF_INLINE inline
+#endif
 
 namespace {
 
 constexpr double kPi = 3.14159265358979323846264338327950288;
-// framed samples per thread below which a call does not start another thread
-constexpr idx_t kThreadWork = idx_t(1) << 14;
+// framed samples per thread below which a call does not start another thread (starting one costs 20-50 us)
+constexpr idx_t kThreadWork = idx_t(1) << 16;
 
-// a*b without the C99 Annex G NaN recovery (__muldc3) that operator* calls: the inputs here are finite
-inline cplx mul(const cplx& a, const cplx& b) {
-  return cplx(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
+// ---------------------------------------------------------------------------------------------------------------
+// lanes: Vec<T> holds kLanes<T> values, one per frame; + - * act lane by lane (a scalar operand is broadcast)
+// ---------------------------------------------------------------------------------------------------------------
+template <typename T>
+constexpr int kLanes = 32 / static_cast<int>(sizeof(T));
+
+#if defined(__GNUC__) && !defined(NNAF_PORTABLE_LANES)
+template <typename T>
+struct LaneType {
+  typedef T type __attribute__((vector_size(32)));  // GCC/Clang vector extension: one 256-bit vector
+};
+template <typename T>
+using Vec = typename LaneType<T>::type;
+#else
+template <typename T>
+struct Vec {  // the same operations on an array (compilers without the vector extension)
+  T x[kLanes<T>];
+  T& operator[](int i) { return x[i]; }
+  const T& operator[](int i) const { return x[i]; }
+#define NNAF_LANEWISE(op)                                                                        \
+  friend Vec operator op(Vec a, const Vec& b) {                                                  \
+    for (int i = 0; i < kLanes<T>; ++i) a.x[i] = a.x[i] op b.x[i];                               \
+    return a;                                                                                    \
+  }                                                                                              \
+  friend Vec operator op(Vec a, T b) {                                                           \
+    for (int i = 0; i < kLanes<T>; ++i) a.x[i] = a.x[i] op b;                                    \
+    return a;                                                                                    \
+  }                                                                                              \
+  friend Vec operator op(T a, Vec b) {                                                           \
+    for (int i = 0; i < kLanes<T>; ++i) b.x[i] = a op b.x[i];                                    \
+    return b;                                                                                    \
+  }
+  NNAF_LANEWISE(+)
+  NNAF_LANEWISE(-)
+  NNAF_LANEWISE(*)
+#undef NNAF_LANEWISE
+};
+#endif
+
+// n zeroed vectors on a cache line (std::vector's allocator need not honour an alignment above 16, and the
+// vector extension's types may report less than the 32 bytes the AVX build's aligned loads require)
+constexpr size_t kLaneAlign = 64;
+template <typename V>
+struct LaneBuffer {
+  std::vector<unsigned char> bytes;
+  V* data;
+  explicit LaneBuffer(size_t n) : bytes(n * sizeof(V) + kLaneAlign) {
+    void* p = bytes.data();
+    size_t space = bytes.size();
+    data = static_cast<V*>(std::align(kLaneAlign, n * sizeof(V), p, space));
+  }
+};
+
+template <typename T>
+NNAF_INLINE Vec<T> splat(T v) {
+  Vec<T> out{};
+  for (int l = 0; l < kLanes<T>; ++l) out[l] = v;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// complex FFT plan
+// FFT plan: n-point complex DFT of kLanes sequences at once
 // ---------------------------------------------------------------------------------------------------------------
+template <typename T>
 struct FFTPlan {
   idx_t n = 0;
-  std::vector<idx_t> radices;  // n = radices[0] * radices[1] * ...
-  std::vector<cplx> w;         // w[j] = exp(-2 pi i j / n)
-  std::vector<cplx> half;      // half[k] = exp(-pi i k / n), k = 0..n: a 2n-point real FFT's unpacking
-  // per level: tw[level][k*(p-1) + t-1] = w_size^{t*k} (t = 1..p-1, k < m), read in order by the butterflies
-  std::vector<std::vector<cplx>> tw;
-  explicit FFTPlan(idx_t size) : n(size), w(static_cast<size_t>(size)), half(static_cast<size_t>(size + 1)) {
-    for (idx_t j = 0; j < n; ++j) w[j] = std::polar(1.0, -2.0 * kPi * static_cast<double>(j) / static_cast<double>(n));
-    for (idx_t k = 0; k <= n; ++k) half[k] = std::polar(1.0, -kPi * static_cast<double>(k) / static_cast<double>(n));
+  std::vector<idx_t> radices;        // n = radices[0] * radices[1] * ...
+  idx_t max_radix = 1;
+  std::vector<std::vector<T>> tw;    // per pass: (re, im) of w_{n/s}^{j*u} at 2*((p-1)*j + u-1), j < m, u = 1..p-1
+  std::vector<std::vector<T>> root;  // per pass: (re, im) of w_p^r at 2*r, r < p (used for p > 5)
+  std::vector<T> unpack;             // (re, im) of exp(-pi i k / n) at 2*k, k = 0..n: a 2n-point real FFT's unpacking
+  explicit FFTPlan(idx_t size) : n(size), unpack(static_cast<size_t>(2 * (size + 1))) {
+    auto w = [&](idx_t num, idx_t den, T* out) {  // exp(-2 pi i num / den)
+      const double a = -2.0 * kPi * static_cast<double>(num % den) / static_cast<double>(den);
+      out[0] = static_cast<T>(std::cos(a));
+      out[1] = static_cast<T>(std::sin(a));
+    };
+    for (idx_t k = 0; k <= n; ++k) w(k, 2 * n, &unpack[2 * k]);
     idx_t rest = n;
     for (idx_t p : {4, 2, 3, 5}) {
       while (rest % p == 0 && rest > 1) {
@@ -81,110 +166,154 @@ struct FFTPlan {
         rest = 1;
       }
     }
-    idx_t fstride = 1;
+    if (!radices.empty()) max_radix = *std::max_element(radices.begin(), radices.end());
+    idx_t len = n;
     for (idx_t p : radices) {
-      const idx_t m = n / fstride / p;
-      std::vector<cplx> table(static_cast<size_t>(m * (p - 1)));
-      for (idx_t k = 0; k < m; ++k)
-        for (idx_t t = 1; t < p; ++t) table[k * (p - 1) + t - 1] = w[t * k * fstride];
+      const idx_t m = len / p;
+      std::vector<T> table(static_cast<size_t>(2 * m * (p - 1)));
+      for (idx_t j = 0; j < m; ++j)
+        for (idx_t u = 1; u < p; ++u) w(j * u, len, &table[2 * ((p - 1) * j + u - 1)]);
       tw.push_back(std::move(table));
-      fstride *= p;
-    }
-  }
-
-  // out[0..n) = DFT of in[0], in[stride], ..., by the radices from `level` on; `fstride` = plan.n / (this size).
-  void run(const cplx* in, idx_t stride, cplx* out, size_t level, idx_t fstride, std::vector<cplx>& scratch) const {
-    const idx_t size = n / fstride;
-    if (size == 1) {
-      out[0] = in[0];
-      return;
-    }
-    const idx_t p = radices[level];
-    const idx_t m = size / p;
-    if (m == 1) {  // the last radix: its DFTs of length 1 are the inputs themselves
-      for (idx_t t = 0; t < p; ++t) out[t] = in[t * stride];
-    } else {
-      for (idx_t t = 0; t < p; ++t) run(in + t * stride, stride * p, out + t * m, level + 1, fstride * p, scratch);
-    }
-    combine(out, p, m, fstride, tw[level].data(), scratch);
-  }
-
-  void combine(cplx* out, idx_t p, idx_t m, idx_t fstride, const cplx* tk, std::vector<cplx>& scratch) const {
-    // out[t*m + k] holds Y_t[k]; replaced by X[k + s*m]
-    if (p == 2) {
-      for (idx_t k = 0; k < m; ++k) {
-        const cplx a = out[k], b = mul(out[k + m], tk[k]);
-        out[k] = a + b;
-        out[k + m] = a - b;
-      }
-      return;
-    }
-    if (p == 4) {
-      for (idx_t k = 0; k < m; ++k) {
-        const cplx* t3 = tk + 3 * k;
-        const cplx a0 = out[k], a1 = mul(out[k + m], t3[0]), a2 = mul(out[k + 2 * m], t3[1]),
-                   a3 = mul(out[k + 3 * m], t3[2]);
-        const cplx s02 = a0 + a2, d02 = a0 - a2, s13 = a1 + a3, d13 = a1 - a3;
-        const cplx jd13(d13.imag(), -d13.real());  // -i * d13
-        out[k] = s02 + s13;
-        out[k + m] = d02 + jd13;
-        out[k + 2 * m] = s02 - s13;
-        out[k + 3 * m] = d02 - jd13;
-      }
-      return;
-    }
-    if (p == 3) {
-      const double c = -0.5, s = -std::sqrt(3.0) / 2.0;  // w_3 = c + i s
-      for (idx_t k = 0; k < m; ++k) {
-        const cplx a0 = out[k], a1 = mul(out[k + m], tk[2 * k]), a2 = mul(out[k + 2 * m], tk[2 * k + 1]);
-        const cplx sum = a1 + a2, dif = a1 - a2;
-        const cplx mid = a0 + c * sum, rot(-s * dif.imag(), s * dif.real());  // i * s * dif
-        out[k] = a0 + sum;
-        out[k + m] = mid + rot;
-        out[k + 2 * m] = mid - rot;
-      }
-      return;
-    }
-    if (p == 5) {
-      const double c1 = std::cos(2 * kPi / 5), c2 = std::cos(4 * kPi / 5);
-      const double s1 = -std::sin(2 * kPi / 5), s2 = -std::sin(4 * kPi / 5);  // w_5^j = c_j + i s_j
-      for (idx_t k = 0; k < m; ++k) {
-        const cplx* t4 = tk + 4 * k;
-        const cplx a0 = out[k], a1 = mul(out[k + m], t4[0]), a2 = mul(out[k + 2 * m], t4[1]),
-                   a3 = mul(out[k + 3 * m], t4[2]), a4 = mul(out[k + 4 * m], t4[3]);
-        const cplx p14 = a1 + a4, m14 = a1 - a4, p23 = a2 + a3, m23 = a2 - a3;
-        const cplx r1 = a0 + c1 * p14 + c2 * p23, r2 = a0 + c2 * p14 + c1 * p23;
-        const cplx q1 = s1 * m14 + s2 * m23, q2 = s2 * m14 - s1 * m23;  // X_s = r_s + i q_s, X_{5-s} = r_s - i q_s
-        const cplx iq1(-q1.imag(), q1.real()), iq2(-q2.imag(), q2.real());
-        out[k] = a0 + p14 + p23;
-        out[k + m] = r1 + iq1;
-        out[k + 4 * m] = r1 - iq1;
-        out[k + 2 * m] = r2 + iq2;
-        out[k + 3 * m] = r2 - iq2;
-      }
-      return;
-    }
-    scratch.resize(static_cast<size_t>(p));
-    const idx_t root = m * fstride;  // w_p = w[root]
-    for (idx_t k = 0; k < m; ++k) {
-      scratch[0] = out[k];
-      for (idx_t t = 1; t < p; ++t) scratch[t] = mul(out[k + t * m], tk[k * (p - 1) + t - 1]);
-      for (idx_t s = 0; s < p; ++s) {
-        cplx acc = scratch[0];
-        for (idx_t t = 1; t < p; ++t) acc += mul(scratch[t], w[((t * s) % p) * root]);
-        out[k + s * m] = acc;
-      }
+      std::vector<T> roots(static_cast<size_t>(2 * p));
+      for (idx_t r = 0; r < p; ++r) w(r, p, &roots[2 * r]);
+      root.push_back(std::move(roots));
+      len = m;
     }
   }
 };
 
-const FFTPlan& plan_for(idx_t n) {
+template <typename T>
+const FFTPlan<T>& plan_for(idx_t n) {
   static std::mutex lock;
-  static std::map<idx_t, std::unique_ptr<FFTPlan>> plans;
+  static std::map<idx_t, std::unique_ptr<FFTPlan<T>>> plans;
   std::lock_guard<std::mutex> guard(lock);
   auto& slot = plans[n];
-  if (!slot) slot = std::make_unique<FFTPlan>(n);
+  if (!slot) slot = std::make_unique<FFTPlan<T>>(n);
   return *slot;
+}
+
+// d[0], d[1] = (br + i bi) * (wr + i wi)
+template <typename V, typename T>
+NNAF_INLINE void store_turned(V* d, const V& br, const V& bi, T wr, T wi) {
+  d[0] = br * wr - bi * wi;
+  d[1] = br * wi + bi * wr;
+}
+
+// One pass of radix p over lane buffers (element e: real lanes at [2e], imaginary at [2e + 1]): src holds s
+// interleaved subproblems of length p*m; dst receives them as s*p subproblems of length m (see the file's
+// comment). `scratch` holds 2*p vectors (p > 5 only).
+template <typename T>
+NNAF_INLINE void fft_pass(const Vec<T>* __restrict src, Vec<T>* __restrict dst, idx_t p, idx_t m, idx_t s,
+                          const T* __restrict tw, const T* __restrict root, Vec<T>* __restrict scratch) {
+  using V = Vec<T>;
+  const idx_t in = 2 * s * m, out = 2 * s;  // t -> t+1 in src, u -> u+1 in dst
+  for (idx_t j = 0; j < m; ++j) {
+    const T* w = tw + 2 * (p - 1) * j;
+    for (idx_t q = 0; q < s; ++q) {
+      const V* a = src + 2 * (q + s * j);
+      V* d = dst + 2 * (q + s * p * j);
+      if (p == 4) {
+        const V s02r = a[0] + a[2 * in], s02i = a[1] + a[2 * in + 1];
+        const V d02r = a[0] - a[2 * in], d02i = a[1] - a[2 * in + 1];
+        const V s13r = a[in] + a[3 * in], s13i = a[in + 1] + a[3 * in + 1];
+        const V d13r = a[in] - a[3 * in], d13i = a[in + 1] - a[3 * in + 1];
+        d[0] = s02r + s13r;
+        d[1] = s02i + s13i;
+        store_turned(d + out, d02r + d13i, d02i - d13r, w[0], w[1]);  // b1 = d02 - i d13
+        store_turned(d + 2 * out, s02r - s13r, s02i - s13i, w[2], w[3]);  // b2 = s02 - s13
+        store_turned(d + 3 * out, d02r - d13i, d02i + d13r, w[4], w[5]);  // b3 = d02 + i d13
+      } else if (p == 2) {
+        d[0] = a[0] + a[in];
+        d[1] = a[1] + a[in + 1];
+        store_turned(d + out, a[0] - a[in], a[1] - a[in + 1], w[0], w[1]);
+      } else if (p == 3) {
+        const T c = T(-0.5), sn = static_cast<T>(-0.86602540378443864676);  // w_3 = c + i sn
+        const V sr = a[in] + a[2 * in], si = a[in + 1] + a[2 * in + 1];
+        const V dr = a[in] - a[2 * in], di = a[in + 1] - a[2 * in + 1];
+        const V mr = a[0] + c * sr, mi = a[1] + c * si, rr = di * (-sn), ri = dr * sn;  // rot = i sn (a1 - a2)
+        d[0] = a[0] + sr;
+        d[1] = a[1] + si;
+        store_turned(d + out, mr + rr, mi + ri, w[0], w[1]);
+        store_turned(d + 2 * out, mr - rr, mi - ri, w[2], w[3]);
+      } else if (p == 5) {
+        const T c1 = static_cast<T>(0.30901699437494742410), c2 = static_cast<T>(-0.80901699437494742410);
+        const T s1 = static_cast<T>(-0.95105651629515357212), s2 = static_cast<T>(-0.58778525229247312917);
+        // w_5^j = c_j + i s_j; b1, b4 = r1 +- i q1 and b2, b3 = r2 +- i q2 (with complex r, q)
+        const V p14r = a[in] + a[4 * in], p14i = a[in + 1] + a[4 * in + 1];
+        const V m14r = a[in] - a[4 * in], m14i = a[in + 1] - a[4 * in + 1];
+        const V p23r = a[2 * in] + a[3 * in], p23i = a[2 * in + 1] + a[3 * in + 1];
+        const V m23r = a[2 * in] - a[3 * in], m23i = a[2 * in + 1] - a[3 * in + 1];
+        const V r1r = a[0] + c1 * p14r + c2 * p23r, r1i = a[1] + c1 * p14i + c2 * p23i;
+        const V r2r = a[0] + c2 * p14r + c1 * p23r, r2i = a[1] + c2 * p14i + c1 * p23i;
+        const V q1r = s1 * m14r + s2 * m23r, q1i = s1 * m14i + s2 * m23i;
+        const V q2r = s2 * m14r - s1 * m23r, q2i = s2 * m14i - s1 * m23i;
+        d[0] = a[0] + p14r + p23r;
+        d[1] = a[1] + p14i + p23i;
+        store_turned(d + out, r1r - q1i, r1i + q1r, w[0], w[1]);          // b1 = r1 + i q1
+        store_turned(d + 2 * out, r2r - q2i, r2i + q2r, w[2], w[3]);      // b2 = r2 + i q2
+        store_turned(d + 3 * out, r2r + q2i, r2i - q2r, w[4], w[5]);      // b3 = r2 - i q2
+        store_turned(d + 4 * out, r1r + q1i, r1i - q1r, w[6], w[7]);      // b4 = r1 - i q1
+      } else {
+        for (idx_t t = 0; t < p; ++t) scratch[2 * t] = a[t * in], scratch[2 * t + 1] = a[t * in + 1];
+        for (idx_t u = 0; u < p; ++u) {
+          V accr = scratch[0], acci = scratch[1];
+          for (idx_t t = 1; t < p; ++t) {
+            const T* r = root + 2 * ((t * u) % p);
+            accr = accr + scratch[2 * t] * r[0] - scratch[2 * t + 1] * r[1];
+            acci = acci + scratch[2 * t] * r[1] + scratch[2 * t + 1] * r[0];
+          }
+          if (u == 0)
+            d[0] = accr, d[1] = acci;
+          else
+            store_turned(d + u * out, accr, acci, w[2 * (u - 1)], w[2 * (u - 1) + 1]);
+        }
+      }
+    }
+  }
+}
+
+// The DFT of the lane buffer `a` (plan.n elements); returns the buffer holding it (a or b).
+template <typename T>
+NNAF_INLINE Vec<T>* fft_lanes(const FFTPlan<T>& plan, Vec<T>* a, Vec<T>* b, Vec<T>* scratch) {
+  idx_t len = plan.n, s = 1;
+  for (size_t k = 0; k < plan.radices.size(); ++k) {
+    const idx_t p = plan.radices[k], m = len / p;
+    fft_pass<T>(a, b, p, m, s, plan.tw[k].data(), plan.root[k].data(), scratch);
+    std::swap(a, b);
+    len = m;
+    s *= p;
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// logarithm of lanes (see the file's comment); inf and NaN lanes are returned as they are
+// ---------------------------------------------------------------------------------------------------------------
+#if defined(__GNUC__) && !defined(NNAF_PORTABLE_LANES)
+NNAF_INLINE Vec<float> log_lanes(Vec<float> v) {  // lanes positive normal floats, inf or NaN
+  typedef std::int32_t VI __attribute__((vector_size(32)));
+  const VI bits = (VI)v;  // a vector cast keeps the bits
+  VI e = (bits >> 23) - 127;
+  Vec<float> r = (Vec<float>)((bits & 0x7fffff) | 0x3f800000);  // [1, 2)
+  const VI big = r > 1.41421356f;  // -1 where true
+  r = big ? r * 0.5f : r;
+  e -= big;
+  const Vec<float> s = (r - 1.0f) / (r + 1.0f), s2 = s * s;
+  const Vec<float> series =
+      2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
+  const Vec<float> fe = __builtin_convertvector(e, Vec<float>);
+  const Vec<float> out = fe * 0.693145751953125f + (fe * 1.428606765330187e-06f + series);  // ln 2 = hi + lo
+  return v <= FLT_MAX ? out : v;
+}
+#else
+NNAF_INLINE Vec<float> log_lanes(Vec<float> v) {
+  for (int l = 0; l < kLanes<float>; ++l) v[l] = std::log(v[l]);
+  return v;
+}
+#endif
+NNAF_INLINE Vec<double> log_lanes(Vec<double> v) {
+  for (int l = 0; l < kLanes<double>; ++l) v[l] = std::log(v[l]);
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -207,6 +336,117 @@ inline idx_t source_index(idx_t j, idx_t length, int mode) {  // -1: a zero
       return -1;
   }
 }
+
+template <typename T>
+struct Job {
+  const T* x;
+  idx_t length, n_fft, hop, lead, n_frames, rows, n_bins;
+  int pad_mode;
+  const T* window;
+  bool filtered;
+  const idx_t* spans;
+  const idx_t* offset;
+  const T* weights;
+  double power;
+  T log_scale, amin;
+  bool fast_log;  // amin is a normal float32: log_lanes applies
+  const FFTPlan<T>* plan;
+  T* out;
+  idx_t groups;  // lane groups per example
+};
+
+// Frame groups [g0, g1) of the job (group g: example g / groups, its frames from kLanes * (g % groups)).
+template <typename T>
+NNAF_INLINE void run_groups(const Job<T>& job, idx_t g0, idx_t g1) {
+  using V = Vec<T>;
+  constexpr int L = kLanes<T>;
+  const idx_t n_fft = job.n_fft, n_bins = job.n_bins, fft_n = job.plan->n;
+  const bool even = n_fft % 2 == 0;
+  LaneBuffer<V> bufa(static_cast<size_t>(2 * fft_n)), bufb(static_cast<size_t>(2 * fft_n)),
+      pw(static_cast<size_t>(n_bins)), scratch(static_cast<size_t>(2 * job.plan->max_radix));
+  const T* win = job.window;
+  const T* unpack = job.plan->unpack.data();
+  const T half_power = static_cast<T>(job.power / 2.0);
+  for (idx_t g = g0; g < g1; ++g) {
+    const idx_t b = g / job.groups, t0 = L * (g % job.groups);
+    const int valid = static_cast<int>(std::min<idx_t>(L, job.n_frames - t0));
+    const T* row = job.x + b * job.length;
+    V* a = bufa.data;
+    // gather: lane l is frame t0 + l (lanes past the last frame are zeros)
+    for (int l = 0; l < L; ++l) {
+      const idx_t start = (t0 + l) * job.hop + job.lead;
+      if (l >= valid) {
+        for (idx_t i = 0; i < 2 * fft_n; ++i) a[i][l] = T(0);
+      } else if (start >= 0 && start + n_fft <= job.length) {
+        const T* src = row + start;
+        if (even) {
+          for (idx_t i = 0; i < n_fft; ++i) a[i][l] = win[i] * src[i];
+        } else {
+          for (idx_t i = 0; i < n_fft; ++i) a[2 * i][l] = win[i] * src[i], a[2 * i + 1][l] = T(0);
+        }
+      } else {
+        for (idx_t i = 0; i < n_fft; ++i) {
+          const idx_t j = source_index(start + i, job.length, job.pad_mode);
+          const T v = j < 0 ? T(0) : win[i] * row[j];
+          if (even)
+            a[i][l] = v;  // z[i/2]: u[2n] real, u[2n+1] imaginary
+          else
+            a[2 * i][l] = v, a[2 * i + 1][l] = T(0);
+        }
+      }
+    }
+    const V* z = fft_lanes<T>(*job.plan, a, bufb.data, scratch.data);
+    V* p = pw.data;
+    if (even) {
+      const idx_t h = fft_n;
+      for (idx_t k = 0; k <= h; ++k) {
+        const V* zk = z + 2 * (k % h);
+        const V* zc = z + 2 * ((h - k) % h);
+        // E = (Z[k] + conj Z[h-k]) / 2, D = (Z[k] - conj Z[h-k]) / 2, X = E - i w D
+        const V er = T(0.5) * (zk[0] + zc[0]), ei = T(0.5) * (zk[1] - zc[1]);
+        const V dr = T(0.5) * (zk[0] - zc[0]), di = T(0.5) * (zk[1] + zc[1]);
+        const T wr = unpack[2 * k], wi = unpack[2 * k + 1];
+        const V xr = er + (dr * wi + di * wr), xi = ei - (dr * wr - di * wi);
+        p[k] = xr * xr + xi * xi;
+      }
+    } else {
+      for (idx_t k = 0; k < n_bins; ++k) p[k] = z[2 * k] * z[2 * k] + z[2 * k + 1] * z[2 * k + 1];
+    }
+    if (job.power == 1.0) {
+      for (idx_t k = 0; k < n_bins; ++k)
+        for (int l = 0; l < L; ++l) p[k][l] = std::sqrt(p[k][l]);
+    } else if (job.power != 2.0) {
+      for (idx_t k = 0; k < n_bins; ++k)
+        for (int l = 0; l < L; ++l) p[k][l] = std::pow(p[k][l], half_power);
+    }
+    T* dst = job.out + b * job.rows * job.n_frames + t0;
+    const V amin = splat(job.amin);
+    for (idx_t r = 0; r < job.rows; ++r) {
+      V acc{};
+      if (job.filtered) {
+        const T* wr = job.weights + job.offset[r] - job.spans[2 * r];
+        for (idx_t k = job.spans[2 * r]; k < job.spans[2 * r + 1]; ++k) acc = acc + wr[k] * p[k];
+      } else {
+        acc = p[r];
+      }
+      if (job.log_scale != T(0)) {
+        for (int l = 0; l < L; ++l) acc[l] = acc[l] < amin[l] ? amin[l] : acc[l];  // NaN stays NaN
+        if (job.fast_log) {
+          acc = job.log_scale * log_lanes(acc);
+        } else {
+          for (int l = 0; l < L; ++l) acc[l] = job.log_scale * std::log(acc[l]);
+        }
+      }
+      T* o = dst + r * job.n_frames;
+      for (int l = 0; l < valid; ++l) o[l] = acc[l];
+    }
+  }
+}
+
+NNAF_CLONES void run_groups_f32(const Job<float>& job, idx_t g0, idx_t g1) { run_groups<float>(job, g0, g1); }
+NNAF_CLONES void run_groups_f64(const Job<double>& job, idx_t g0, idx_t g1) { run_groups<double>(job, g0, g1); }
+inline void run(const Job<float>& job, idx_t g0, idx_t g1) { run_groups_f32(job, g0, g1); }
+inline void run(const Job<double>& job, idx_t g0, idx_t g1) { run_groups_f64(job, g0, g1); }
 
 template <typename T>
 py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array::forcecast> x,
@@ -238,96 +478,43 @@ py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array:
     if (weights.size() != offset[rows]) throw py::value_error("weights must hold each row's span, concatenated");
   }
   py::array_t<T> out({batch, rows, n_frames});
-  const T* xs = x.data();
-  const double* win = window.data();
-  const idx_t* sp = spans.data();
-  const double* wt = weights.data();
-  T* o = out.mutable_data();
+  std::vector<T> win(window.data(), window.data() + n_fft), wt(weights.data(), weights.data() + weights.size());
+  Job<T> job{x.data(), length, n_fft, hop, lead, n_frames, rows, n_bins, pad_mode, win.data(), filtered,
+             spans.data(), offset.data(), wt.data(), power, static_cast<T>(log_scale), static_cast<T>(amin),
+             static_cast<float>(amin) >= FLT_MIN, nullptr, out.mutable_data(), 0};
+  if (batch == 0 || n_frames == 0) return out;
   {
     py::gil_scoped_release release;
-    const bool even = n_fft % 2 == 0;
-    const idx_t fft_n = even ? n_fft / 2 : n_fft;
-    const FFTPlan& plan = plan_for(fft_n);
-    const double half_power = power / 2.0;
-    auto examples = [&](idx_t b0, idx_t b1) {  // examples [b0, b1), with buffers of their own
-      std::vector<cplx> z(static_cast<size_t>(fft_n)), spec(static_cast<size_t>(fft_n)), scratch;
-      std::vector<double> frame(static_cast<size_t>(n_fft)), pw(static_cast<size_t>(n_bins));
-      for (idx_t b = b0; b < b1; ++b) {
-        const T* row = xs + b * length;
-        for (idx_t t = 0; t < n_frames; ++t) {
-          const idx_t start = t * hop + lead;
-          if (start >= 0 && start + n_fft <= length) {
-            for (idx_t i = 0; i < n_fft; ++i) frame[i] = win[i] * static_cast<double>(row[start + i]);
-          } else {
-            for (idx_t i = 0; i < n_fft; ++i) {
-              const idx_t j = source_index(start + i, length, pad_mode);
-              frame[i] = j < 0 ? 0.0 : win[i] * static_cast<double>(row[j]);
-            }
-          }
-          if (even) {
-            for (idx_t i = 0; i < fft_n; ++i) z[i] = cplx(frame[2 * i], frame[2 * i + 1]);
-            plan.run(z.data(), 1, spec.data(), 0, 1, scratch);
-            const idx_t h = fft_n;
-            for (idx_t k = 0; k <= h; ++k) {
-              const cplx zk = spec[k % h], zc = std::conj(spec[(h - k) % h]);
-              const cplx e = 0.5 * (zk + zc), d = 0.5 * (zk - zc);
-              const cplx od = mul(plan.half[k], d);
-              const cplx xk = e + cplx(od.imag(), -od.real());  // e - i * tw * d
-              pw[k] = std::norm(xk);
-            }
-          } else {
-            for (idx_t i = 0; i < n_fft; ++i) z[i] = cplx(frame[i], 0.0);
-            plan.run(z.data(), 1, spec.data(), 0, 1, scratch);
-            for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::norm(spec[k]);
-          }
-          if (power == 1.0) {
-            for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::sqrt(pw[k]);
-          } else if (power != 2.0) {
-            for (idx_t k = 0; k < n_bins; ++k) pw[k] = std::pow(pw[k], half_power);
-          }
-          T* dst = o + b * rows * n_frames + t;
-          for (idx_t r = 0; r < rows; ++r) {
-            double v;
-            if (filtered) {
-              v = 0.0;
-              const double* wr = wt + offset[r];
-              for (idx_t k = sp[2 * r], i = 0; k < sp[2 * r + 1]; ++k, ++i) v += wr[i] * pw[k];
-            } else {
-              v = pw[r];
-            }
-            if (log_scale != 0.0) v = log_scale * std::log(v > amin ? v : amin);
-            dst[r * n_frames] = static_cast<T>(v);
-          }
-        }
-      }
-    };
-    // Examples split over threads (each computed by the same code: results do not depend on the split); only when
-    // there is enough work to pay for starting a thread (about 20-50 us).
+    job.plan = &plan_for<T>(n_fft % 2 == 0 ? n_fft / 2 : n_fft);
+    job.groups = (n_frames + kLanes<T> - 1) / kLanes<T>;
+    const idx_t total = batch * job.groups;
+    // groups split over threads (each computed by the same code: results do not depend on the split), only when
+    // there is enough work to pay for starting a thread
     const idx_t work = batch * n_frames * n_fft;
     const idx_t threads =
-        std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), batch, work / kThreadWork}));
+        std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), total, work / kThreadWork}));
     if (threads == 1) {
-      examples(0, batch);
+      run(job, 0, total);
     } else {
       std::vector<std::thread> pool;
       std::exception_ptr failure;
       std::mutex failure_lock;
       for (idx_t k = 1; k < threads; ++k) {
-        const idx_t b0 = batch * k / threads, b1 = batch * (k + 1) / threads;
+        const idx_t g0 = total * k / threads, g1 = total * (k + 1) / threads;
         try {
-          pool.emplace_back([&, b0, b1] {
+          pool.emplace_back([&, g0, g1] {
             try {
-              examples(b0, b1);
+              run(job, g0, g1);
             } catch (...) {
               std::lock_guard<std::mutex> guard(failure_lock);
               failure = std::current_exception();
             }
           });
-        } catch (const std::system_error&) {  // no thread to be had: this one computes those examples too
-          examples(b0, b1);
+        } catch (const std::system_error&) {  // no thread to be had: this one computes those groups too
+          run(job, g0, g1);
         }
       }
-      examples(0, batch / threads);
+      run(job, 0, total / threads);
       for (auto& th : pool) th.join();
       if (failure) std::rethrow_exception(failure);
     }
@@ -339,15 +526,21 @@ py::array_t<double> fft(py::array_t<double, py::array::c_style | py::array::forc
                         py::array_t<double, py::array::c_style | py::array::forcecast> im) {
   if (re.ndim() != 1 || im.ndim() != 1 || re.shape(0) != im.shape(0) || re.shape(0) < 1)
     throw py::value_error("re and im must be equal-length non-empty 1-D arrays");
+  constexpr int L = kLanes<double>;
   const idx_t n = re.shape(0);
-  std::vector<cplx> in(static_cast<size_t>(n)), res(static_cast<size_t>(n)), scratch;
-  for (idx_t i = 0; i < n; ++i) in[i] = cplx(re.data()[i], im.data()[i]);
-  plan_for(n).run(in.data(), 1, res.data(), 0, 1, scratch);
-  py::array_t<double> out({n, idx_t(2)});
-  for (idx_t i = 0; i < n; ++i) {
-    out.mutable_data()[2 * i] = res[i].real();
-    out.mutable_data()[2 * i + 1] = res[i].imag();
-  }
+  const FFTPlan<double>& plan = plan_for<double>(n);
+  LaneBuffer<Vec<double>> buf(static_cast<size_t>(2 * n)), other(static_cast<size_t>(2 * n)),
+      scratch(static_cast<size_t>(2 * plan.max_radix));
+  Vec<double>* a = buf.data;
+  for (idx_t i = 0; i < n; ++i)  // lane l holds the sequence times (l + 1): every lane is checked
+    for (int l = 0; l < L; ++l) a[2 * i][l] = (l + 1) * re.data()[i], a[2 * i + 1][l] = (l + 1) * im.data()[i];
+  const Vec<double>* z = fft_lanes<double>(plan, a, other.data, scratch.data);
+  py::array_t<double> out({idx_t(L), n, idx_t(2)});
+  for (int l = 0; l < L; ++l)
+    for (idx_t i = 0; i < n; ++i) {
+      out.mutable_data()[(l * n + i) * 2] = z[2 * i][l] / (l + 1);
+      out.mutable_data()[(l * n + i) * 2 + 1] = z[2 * i + 1][l] / (l + 1);
+    }
   return out;
 }
 
@@ -359,11 +552,13 @@ void register_frames(py::module_& m) {
         py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"), py::arg("n_threads") = 1,
         "Frames t = 0..n_frames-1 of x (batch, time) starting at t*hop + lead (pad_mode outside the signal): "
         "window, real FFT, |X|^power, the filterbank rows over their spans (filtered=False: the power spectrum), "
-        "log_scale * ln(max(., amin)) if log_scale != 0; examples split over up to n_threads threads. Returns "
+        "log_scale * ln(max(., amin)) if log_scale != 0; frame groups split over up to n_threads threads. Returns "
         "(batch, rows, n_frames), float32.");
   m.def("spectrogram_frames_f64", &spectrogram_frames<double>, py::arg("x"), py::arg("window"), py::arg("hop"),
         py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
         py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"), py::arg("n_threads") = 1,
         "As spectrogram_frames_f32, float64.");
-  m.def("fft", &fft, py::arg("re"), py::arg("im"), "The complex DFT of re + i im (n, 2): the FFT the frames use.");
+  m.def("fft", &fft, py::arg("re"), py::arg("im"),
+        "The complex DFT of re + i im as the frames compute it, once per lane (lanes, n, 2): lane l transforms "
+        "the sequence times l + 1 and divides the result by l + 1.");
 }

@@ -8,17 +8,18 @@ instead of the O(N²) kernel product). A filterbank ``M`` ``(n_filters, N//2 + 1
 multiplies only its common span, which skips structural zeros only (the result is the dense product's up to
 rounding).
 
-:func:`fused_spectrogram` runs frames in blocks through buffers allocated once per call: window (into the frame
-buffer) → ``rfft`` (into the spectrum buffer) → ``|X|^p`` in place → the grouped filterbank products, written
-straight into the output → log in place. The complex and the power spectrogram of the whole signal never exist
-(peak memory is the output plus a few blocks), and no page of a large temporary is touched for the first time per
-call. The padding is folded in: only the few edge frames that reach into the padding are gathered from a short
-padded copy of each end (circular padding, which wraps around, pads the whole signal), for every example in one
-block; every other frame is a view of the input. A problem that fits one block runs as a few whole-batch
-operations instead (per-operation costs dominate there), and one of at most :data:`NATIVE_SAMPLES` framed samples
-per example as a single call of the C++ extension (``csrc/frames.cpp``: each frame gathered with its padding,
-windowed, FFT'd, squared, multiplied by the filterbank over its support and logged, in double), where even those
-few operations cost more than the arithmetic.
+:func:`fused_spectrogram` is one call of the C++ extension when it is built (``csrc/frames.cpp``): each frame
+gathered with its padding, windowed, FFT'd, squared, multiplied by the filterbank over its support and logged,
+eight float32 frames (four float64) at a time in one vector register each, written straight into the output; frame
+groups split over ``torch.get_num_threads()`` threads. Without the extension (or for an FFT size with a prime
+factor above :data:`MAX_NATIVE_RADIX`) it runs frames in blocks through torch buffers allocated once per call:
+window (into the frame buffer) → ``rfft`` (into the spectrum buffer) → ``|X|^p`` in place → the grouped filterbank
+products, written straight into the output → log in place. Either way the complex and the power spectrogram of the
+whole signal never exist (peak memory is the output plus a few blocks). In the torch paths the padding is folded
+in: only the few edge frames that reach into the padding are gathered from a short padded copy of each end
+(circular padding, which wraps around, pads the whole signal), for every example in one block; every other frame is
+a view of the input. A problem that fits one block runs as a few whole-batch operations instead (per-operation
+costs dominate there).
 
 The fused path computes no gradient (its buffers are written in place) and is not traced by ``torch.compile``;
 :func:`spectrogram` uses it when neither holds and otherwise runs the same math as torch operations.
@@ -57,12 +58,11 @@ PRODUCT_OVERHEAD = 60_000
 #: faster dense; the 128 × 513 Mel filterbank on 7 frames is faster sparse). Per example, so that an example's
 #: output does not depend on the batch it is computed in (a DataLoader's items equal the whole batch's rows).
 DENSE_MACS = 300_000
-#: Samples framed per example (frames × n_fft) up to which a spectrogram is one native call (``csrc/frames.cpp``:
-#: frame, window, FFT, power, filterbank over its support and log per frame, in double): a streaming step or a short
-#: clip, where a chain of torch operations costs more in per-operation overhead than in arithmetic (its FFT is
-#: slower than pocketfft's per frame: about 3 µs at n_fft 400, 10 µs at 1024, against a fixed 50–80 µs of the torch
-#: chain). Per example, so results do not depend on the batch.
-NATIVE_SAMPLES = 8192
+#: Whether fused spectrograms are one call of the C++ extension when it is built (``csrc/frames.cpp``, vectorised
+#: over frames: at n_fft 400 about 0.5 µs per frame for the whole log-mel chain, against 0.5 µs for pocketfft's
+#: batched FFT alone; no per-operation overhead, so short clips and streaming steps gain most). False: the torch
+#: paths below (the tests run both).
+NATIVE = True
 #: The largest prime factor of a frame's FFT size the native call takes (radices 2–5 have butterflies; others up to
 #: this run as plain sums, still far below a frame's other costs).
 MAX_NATIVE_RADIX = 13
@@ -151,7 +151,7 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
     ``[lo, hi)``; None: dense rows."""
     b, n_fft = x.shape[0], window.shape[0]
     frames_each = n_frames(x.shape[-1], hop_length, n_fft, center)
-    if (_ext is not None and frames_each * n_fft <= NATIVE_SAMPLES and _small_radices(n_fft)
+    if (NATIVE and _ext is not None and _small_radices(n_fft)
             and (fbank is None or fbank.shape[-1] == n_fft // 2 + 1)):
         return _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each)
     block = max(8, BLOCK_BYTES // (x.element_size() * n_fft))
@@ -165,7 +165,7 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
 
 
 def _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each):
-    """The whole spectrogram in one call of the extension (see :data:`NATIVE_SAMPLES`)."""
+    """The whole spectrogram in one call of the extension (see :data:`NATIVE`)."""
     n_fft = window.shape[0]
     spans, weights = _native_filterbank(fbank, support) if fbank is not None else (_NO_SPANS, _NO_WEIGHTS)
     fn = _ext.spectrogram_frames_f64 if x.dtype == torch.float64 else _ext.spectrogram_frames_f32

@@ -36,11 +36,11 @@ def _mel(sr, n_fft, n_mels, dtype):
 
 @pytest.fixture(params=["native", "one block", "many blocks"])
 def blocking(request, monkeypatch):
-    """The real settings (up to NATIVE_SAMPLES framed samples per example in one native call); the torch paths only, with
+    """The real settings (one native call when the extension is built); the torch paths only, with
     the real block size; or blocks of 8 frames with the padding gathered at the edges even for short signals (so
     block boundaries, edge sources and the middle view all occur in small tests)."""
     if request.param != "native":
-        monkeypatch.setattr(CF, "NATIVE_SAMPLES", -1)
+        monkeypatch.setattr(CF, "NATIVE", False)
     if request.param == "many blocks":
         monkeypatch.setattr(CF, "BLOCK_BYTES", 8 * 8 * 1024)
         monkeypatch.setattr(CF, "WHOLE_PAD_SAMPLES", 0)
@@ -122,7 +122,7 @@ def test_one_block_sparse_product_reads_only_the_support_and_follows_edits(rng, 
     entries outside it are never read (poisoning them changes nothing; the dense product sees them), and the cached
     sparse matrix follows in-place edits of the filterbank and never outlives it."""
     monkeypatch.setattr(CF, "DENSE_MACS", 0)
-    monkeypatch.setattr(CF, "NATIVE_SAMPLES", -1)
+    monkeypatch.setattr(CF, "NATIVE", False)
     n_fft, hop, dtype = 256, 64, torch.float64
     wc, ws, win = _kernels(n_fft, dtype)
     fb, support = _mel(16000, n_fft, 20, dtype)
@@ -332,17 +332,16 @@ def test_one_block_results_do_not_depend_on_the_batch(rng, length):
 
 @pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
 def test_native_call_reads_only_the_support_and_follows_edits(rng, monkeypatch):
-    """Up to NATIVE_SAMPLES framed samples per example the spectrogram is one native call (csrc/frames.cpp): it reads only
-    each row's certified support (poisoned entries outside change nothing; without the certificate they show),
-    follows in-place edits of the filterbank and the window, and takes non-contiguous input."""
+    """With the extension built the spectrogram is one native call (csrc/frames.cpp): it reads only each row's
+    certified support (poisoned entries outside change nothing; without the certificate they show), follows in-place
+    edits of the filterbank and the window, and takes non-contiguous input."""
     calls = []
     original = CF._native
     monkeypatch.setattr(CF, "_native", lambda *a: calls.append(a[-1]) or original(*a))
     n_fft, hop, dtype = 256, 64, torch.float64
     wc, ws, win = _kernels(n_fft, dtype)
     fb, support = _mel(16000, n_fft, 20, dtype)
-    frames = CF.NATIVE_SAMPLES // n_fft
-    x = noise(rng, 3, 2 * hop * (frames - 1), dtype=dtype)[:, ::2]  # strided; the most frames a native call takes
+    x = noise(rng, 3, 2 * 1234, dtype=dtype)[:, ::2]  # strided
     poisoned = fb.clone()
     for m, (lo, hi) in enumerate(support):
         poisoned[m, :lo] = float("nan")
@@ -350,24 +349,48 @@ def test_native_call_reads_only_the_support_and_follows_edits(rng, monkeypatch):
     want = reference.spectrogram(x, wc, ws, fb, hop, True, "reflect", 2.0)
     assert rel_err(CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=support), want) < 1e-12
     assert torch.isnan(CF.fused_spectrogram(x, win, poisoned, hop, True, "reflect", 2.0, support=None)).any()
-    assert calls == [frames] * 2
+    assert calls == [want.shape[-1]] * 2
     edited, window = fb.clone(), win.clone()
     CF.fused_spectrogram(x, window, edited, hop, True, "reflect", 2.0, support=support)
     edited.mul_(3.0)
     window.mul_(0.5)  # |X|² scales by 1/4
     got = CF.fused_spectrogram(x, window, edited, hop, True, "reflect", 2.0, support=support)
     assert rel_err(got, 0.75 * want) < 1e-12
-    CF.fused_spectrogram(noise(rng, 1, hop * frames, dtype=dtype), win, fb, hop, True, "reflect", 2.0,
-                         support=support)
-    assert len(calls) == 4  # one frame more: the torch paths
+    monkeypatch.setattr(CF, "NATIVE", False)
+    CF.fused_spectrogram(x, win, fb, hop, True, "reflect", 2.0, support=support)
+    assert len(calls) == 4  # switched off: the torch paths
+
+
+@pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_native_frames_do_not_depend_on_threads_or_lanes(rng, dtype):
+    """The native call computes frames in vector lanes, groups of consecutive frames split over threads: a frame's
+    value is bitwise the same whatever the thread count and whichever lane it falls in (frames 3… computed as
+    frames 0… of a call that starts three hops later, as a stream's step does)."""
+    n_fft, hop = 256, 64
+    fb, support = _mel(16000, n_fft, 32, torch.float64)
+    spans, weights = CF._native_filterbank(fb, support)
+    win = CF._native_window(torch.hann_window(n_fft, dtype=torch.float64))
+    x = noise(rng, 4, 200 * hop, dtype=dtype).numpy()
+    fn = CF._ext.spectrogram_frames_f64 if dtype == torch.float64 else CF._ext.spectrogram_frames_f32
+
+    def frames(lead, count, threads):
+        return fn(x, win, hop, lead, 1, count, spans, weights, True, 2.0, 10.0 / np.log(10), 1e-10, threads)
+
+    whole = frames(-n_fft // 2, 201, 1)
+    assert np.isfinite(whole).all()
+    assert np.array_equal(frames(-n_fft // 2, 201, 2), whole)  # 4 × 201 frames × 256: enough work for 2 threads
+    assert np.array_equal(frames(-n_fft // 2 + 3 * hop, 198, 2), whole[..., 3:])
 
 
 @pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 12, 49, 97, 200, 210, 243, 400, 1000, 1021])
 def test_native_fft_equals_numpy(rng, n):
     z = rng.standard_normal(n) + 1j * rng.standard_normal(n)
-    out = CF._ext.fft(z.real.copy(), z.imag.copy())
-    assert rel_err(out[:, 0] + 1j * out[:, 1], np.fft.fft(z)) < 1e-13
+    out = CF._ext.fft(z.real.copy(), z.imag.copy())  # (lanes, n, 2): every lane of the vectorised FFT
+    assert out.shape[0] > 1
+    for lane in out:
+        assert rel_err(lane[:, 0] + 1j * lane[:, 1], np.fft.fft(z)) < 1e-13
 
 
 @pytest.mark.parametrize("native", [True, False])
@@ -375,7 +398,7 @@ def test_layers_run_under_inference_mode(rng, monkeypatch, native):
     """Inference tensors have no version counter: the derived caches build their values afresh for them (the CLI
     and serving code run under torch.inference_mode); the layers then still run outside it."""
     if not native:
-        monkeypatch.setattr(CF, "NATIVE_SAMPLES", -1)
+        monkeypatch.setattr(CF, "NATIVE", False)
     from nnaudio_fast import transforms as T
 
     x = noise(rng, 2, 2000, dtype=torch.float32)
