@@ -72,35 +72,35 @@ constexpr double kPi = 3.14159265358979323846264338327950288;
 constexpr idx_t kThreadWork = idx_t(1) << 16;
 
 // ---------------------------------------------------------------------------------------------------------------
-// lanes: Vec<T> holds kLanes<T> values, one per frame; + - * act lane by lane (a scalar operand is broadcast)
+// lanes: Vec<T, N> holds N values, one per frame; + - * act lane by lane (a scalar operand is broadcast)
 // ---------------------------------------------------------------------------------------------------------------
 template <typename T>
-constexpr int kLanes = 32 / static_cast<int>(sizeof(T));
+constexpr int kLanes = 32 / static_cast<int>(sizeof(T));  // one 256-bit vector
 
 #if defined(__GNUC__) && !defined(NNAF_PORTABLE_LANES)
-template <typename T>
+template <typename T, int N>
 struct LaneType {
-  typedef T type __attribute__((vector_size(32)));  // GCC/Clang vector extension: one 256-bit vector
+  typedef T type __attribute__((vector_size(N * sizeof(T))));  // GCC/Clang vector extension
 };
-template <typename T>
-using Vec = typename LaneType<T>::type;
+template <typename T, int N = kLanes<T>>
+using Vec = typename LaneType<T, N>::type;
 #else
-template <typename T>
+template <typename T, int N = kLanes<T>>
 struct Vec {  // the same operations on an array (compilers without the vector extension)
-  T x[kLanes<T>];
+  T x[N];
   T& operator[](int i) { return x[i]; }
   const T& operator[](int i) const { return x[i]; }
 #define NNAF_LANEWISE(op)                                                                        \
   friend Vec operator op(Vec a, const Vec& b) {                                                  \
-    for (int i = 0; i < kLanes<T>; ++i) a.x[i] = a.x[i] op b.x[i];                               \
+    for (int i = 0; i < N; ++i) a.x[i] = a.x[i] op b.x[i];                                       \
     return a;                                                                                    \
   }                                                                                              \
   friend Vec operator op(Vec a, T b) {                                                           \
-    for (int i = 0; i < kLanes<T>; ++i) a.x[i] = a.x[i] op b;                                    \
+    for (int i = 0; i < N; ++i) a.x[i] = a.x[i] op b;                                            \
     return a;                                                                                    \
   }                                                                                              \
   friend Vec operator op(T a, Vec b) {                                                           \
-    for (int i = 0; i < kLanes<T>; ++i) b.x[i] = a op b.x[i];                                    \
+    for (int i = 0; i < N; ++i) b.x[i] = a op b.x[i];                                            \
     return b;                                                                                    \
   }
   NNAF_LANEWISE(+)
@@ -124,10 +124,10 @@ struct LaneBuffer {
   }
 };
 
-template <typename T>
-NNAF_INLINE Vec<T> splat(T v) {
-  Vec<T> out{};
-  for (int l = 0; l < kLanes<T>; ++l) out[l] = v;
+template <typename T, int N>
+NNAF_INLINE Vec<T, N> splat(T v) {
+  Vec<T, N> out{};
+  for (int l = 0; l < N; ++l) out[l] = v;
   return out;
 }
 
@@ -202,10 +202,9 @@ NNAF_INLINE void store_turned(V* d, const V& br, const V& bi, T wr, T wi) {
 // One pass of radix p over lane buffers (element e: real lanes at [2e], imaginary at [2e + 1]): src holds s
 // interleaved subproblems of length p*m; dst receives them as s*p subproblems of length m (see the file's
 // comment). `scratch` holds 2*p vectors (p > 5 only).
-template <typename T>
-NNAF_INLINE void fft_pass(const Vec<T>* __restrict src, Vec<T>* __restrict dst, idx_t p, idx_t m, idx_t s,
-                          const T* __restrict tw, const T* __restrict root, Vec<T>* __restrict scratch) {
-  using V = Vec<T>;
+template <typename T, typename V>
+NNAF_INLINE void fft_pass(const V* __restrict src, V* __restrict dst, idx_t p, idx_t m, idx_t s,
+                          const T* __restrict tw, const T* __restrict root, V* __restrict scratch) {
   const idx_t in = 2 * s * m, out = 2 * s;  // t -> t+1 in src, u -> u+1 in dst
   for (idx_t j = 0; j < m; ++j) {
     const T* w = tw + 2 * (p - 1) * j;
@@ -273,12 +272,12 @@ NNAF_INLINE void fft_pass(const Vec<T>* __restrict src, Vec<T>* __restrict dst, 
 }
 
 // The DFT of the lane buffer `a` (plan.n elements); returns the buffer holding it (a or b).
-template <typename T>
-NNAF_INLINE Vec<T>* fft_lanes(const FFTPlan<T>& plan, Vec<T>* a, Vec<T>* b, Vec<T>* scratch) {
+template <typename T, typename V>
+NNAF_INLINE V* fft_lanes(const FFTPlan<T>& plan, V* a, V* b, V* scratch) {
   idx_t len = plan.n, s = 1;
   for (size_t k = 0; k < plan.radices.size(); ++k) {
     const idx_t p = plan.radices[k], m = len / p;
-    fft_pass<T>(a, b, p, m, s, plan.tw[k].data(), plan.root[k].data(), scratch);
+    fft_pass<T, V>(a, b, p, m, s, plan.tw[k].data(), plan.root[k].data(), scratch);
     std::swap(a, b);
     len = m;
     s *= p;
@@ -290,29 +289,32 @@ NNAF_INLINE Vec<T>* fft_lanes(const FFTPlan<T>& plan, Vec<T>* a, Vec<T>* b, Vec<
 // logarithm of lanes (see the file's comment); inf and NaN lanes are returned as they are
 // ---------------------------------------------------------------------------------------------------------------
 #if defined(__GNUC__) && !defined(NNAF_PORTABLE_LANES)
-NNAF_INLINE Vec<float> log_lanes(Vec<float> v) {  // lanes positive normal floats, inf or NaN
-  typedef std::int32_t VI __attribute__((vector_size(32)));
+template <int N>
+NNAF_INLINE Vec<float, N> log_lanes(Vec<float, N> v) {  // lanes positive normal floats, inf or NaN
+  typedef std::int32_t VI __attribute__((vector_size(4 * N)));
   const VI bits = (VI)v;  // a vector cast keeps the bits
   VI e = (bits >> 23) - 127;
-  Vec<float> r = (Vec<float>)((bits & 0x7fffff) | 0x3f800000);  // [1, 2)
+  Vec<float, N> r = (Vec<float, N>)((bits & 0x7fffff) | 0x3f800000);  // [1, 2)
   const VI big = r > 1.41421356f;  // -1 where true
   r = big ? r * 0.5f : r;
   e -= big;
-  const Vec<float> s = (r - 1.0f) / (r + 1.0f), s2 = s * s;
-  const Vec<float> series =
+  const Vec<float, N> s = (r - 1.0f) / (r + 1.0f), s2 = s * s;
+  const Vec<float, N> series =
       2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
-  const Vec<float> fe = __builtin_convertvector(e, Vec<float>);
-  const Vec<float> out = fe * 0.693145751953125f + (fe * 1.428606765330187e-06f + series);  // ln 2 = hi + lo
+  const Vec<float, N> fe = __builtin_convertvector(e, Vec<float, N>);
+  const Vec<float, N> out = fe * 0.693145751953125f + (fe * 1.428606765330187e-06f + series);  // ln 2 = hi + lo
   return v <= FLT_MAX ? out : v;
 }
 #else
-NNAF_INLINE Vec<float> log_lanes(Vec<float> v) {
-  for (int l = 0; l < kLanes<float>; ++l) v[l] = std::log(v[l]);
+template <int N>
+NNAF_INLINE Vec<float, N> log_lanes(Vec<float, N> v) {
+  for (int l = 0; l < N; ++l) v[l] = std::log(v[l]);
   return v;
 }
 #endif
-NNAF_INLINE Vec<double> log_lanes(Vec<double> v) {
-  for (int l = 0; l < kLanes<double>; ++l) v[l] = std::log(v[l]);
+template <int N>
+NNAF_INLINE Vec<double, N> log_lanes(Vec<double, N> v) {
+  for (int l = 0; l < N; ++l) v[l] = std::log(v[l]);
   return v;
 }
 
@@ -355,90 +357,113 @@ struct Job {
   idx_t groups;  // lane groups per example
 };
 
-// Frame groups [g0, g1) of the job (group g: example g / groups, its frames from kLanes * (g % groups)).
-template <typename T>
-NNAF_INLINE void run_groups(const Job<T>& job, idx_t g0, idx_t g1) {
-  using V = Vec<T>;
-  constexpr int L = kLanes<T>;
+// A frame group's buffers, for N lanes.
+template <typename T, int N>
+struct Lanes {
+  LaneBuffer<Vec<T, N>> a, b, power, scratch;
+  Lanes(const Job<T>& job)
+      : a(static_cast<size_t>(2 * job.plan->n)), b(static_cast<size_t>(2 * job.plan->n)),
+        power(static_cast<size_t>(job.n_bins)), scratch(static_cast<size_t>(2 * job.plan->max_radix)) {}
+};
+
+// Frames t0 .. t0 + valid - 1 (valid <= N) of example b, one per lane (lanes past them compute zeros).
+template <typename T, int N>
+NNAF_INLINE void frame_group(const Job<T>& job, Lanes<T, N>& buf, idx_t b, idx_t t0, int valid) {
+  using V = Vec<T, N>;
   const idx_t n_fft = job.n_fft, n_bins = job.n_bins, fft_n = job.plan->n;
   const bool even = n_fft % 2 == 0;
-  LaneBuffer<V> bufa(static_cast<size_t>(2 * fft_n)), bufb(static_cast<size_t>(2 * fft_n)),
-      pw(static_cast<size_t>(n_bins)), scratch(static_cast<size_t>(2 * job.plan->max_radix));
   const T* win = job.window;
   const T* unpack = job.plan->unpack.data();
-  const T half_power = static_cast<T>(job.power / 2.0);
+  const T* row = job.x + b * job.length;
+  V* a = buf.a.data;
+  // gather: lane l is frame t0 + l
+  for (int l = 0; l < N; ++l) {
+    const idx_t start = (t0 + l) * job.hop + job.lead;
+    if (l >= valid) {
+      for (idx_t i = 0; i < 2 * fft_n; ++i) a[i][l] = T(0);
+    } else if (start >= 0 && start + n_fft <= job.length) {
+      const T* src = row + start;
+      if (even) {
+        for (idx_t i = 0; i < n_fft; ++i) a[i][l] = win[i] * src[i];
+      } else {
+        for (idx_t i = 0; i < n_fft; ++i) a[2 * i][l] = win[i] * src[i], a[2 * i + 1][l] = T(0);
+      }
+    } else {
+      for (idx_t i = 0; i < n_fft; ++i) {
+        const idx_t j = source_index(start + i, job.length, job.pad_mode);
+        const T v = j < 0 ? T(0) : win[i] * row[j];
+        if (even)
+          a[i][l] = v;  // z[i/2]: u[2n] real, u[2n+1] imaginary
+        else
+          a[2 * i][l] = v, a[2 * i + 1][l] = T(0);
+      }
+    }
+  }
+  const V* z = fft_lanes<T, V>(*job.plan, a, buf.b.data, buf.scratch.data);
+  V* p = buf.power.data;
+  if (even) {
+    const idx_t h = fft_n;
+    for (idx_t k = 0; k <= h; ++k) {
+      const V* zk = z + 2 * (k % h);
+      const V* zc = z + 2 * ((h - k) % h);
+      // E = (Z[k] + conj Z[h-k]) / 2, D = (Z[k] - conj Z[h-k]) / 2, X = E - i w D
+      const V er = T(0.5) * (zk[0] + zc[0]), ei = T(0.5) * (zk[1] - zc[1]);
+      const V dr = T(0.5) * (zk[0] - zc[0]), di = T(0.5) * (zk[1] + zc[1]);
+      const T wr = unpack[2 * k], wi = unpack[2 * k + 1];
+      const V xr = er + (dr * wi + di * wr), xi = ei - (dr * wr - di * wi);
+      p[k] = xr * xr + xi * xi;
+    }
+  } else {
+    for (idx_t k = 0; k < n_bins; ++k) p[k] = z[2 * k] * z[2 * k] + z[2 * k + 1] * z[2 * k + 1];
+  }
+  if (job.power == 1.0) {
+    for (idx_t k = 0; k < n_bins; ++k)
+      for (int l = 0; l < N; ++l) p[k][l] = std::sqrt(p[k][l]);
+  } else if (job.power != 2.0) {
+    const T half_power = static_cast<T>(job.power / 2.0);
+    for (idx_t k = 0; k < n_bins; ++k)
+      for (int l = 0; l < N; ++l) p[k][l] = std::pow(p[k][l], half_power);
+  }
+  T* dst = job.out + b * job.rows * job.n_frames + t0;
+  const V amin = splat<T, N>(job.amin);
+  for (idx_t r = 0; r < job.rows; ++r) {
+    V acc{};
+    if (job.filtered) {
+      const T* wr = job.weights + job.offset[r] - job.spans[2 * r];
+      for (idx_t k = job.spans[2 * r]; k < job.spans[2 * r + 1]; ++k) acc = acc + wr[k] * p[k];
+    } else {
+      acc = p[r];
+    }
+    if (job.log_scale != T(0)) {
+      for (int l = 0; l < N; ++l) acc[l] = acc[l] < amin[l] ? amin[l] : acc[l];  // NaN stays NaN
+      if (job.fast_log) {
+        acc = job.log_scale * log_lanes<N>(acc);
+      } else {
+        for (int l = 0; l < N; ++l) acc[l] = job.log_scale * std::log(acc[l]);
+      }
+    }
+    T* o = dst + r * job.n_frames;
+    for (int l = 0; l < valid; ++l) o[l] = acc[l];
+  }
+}
+
+// Frame groups [g0, g1) of the job (group g: example g / groups, its frames from kLanes * (g % groups)). A group
+// of at most half the lanes' frames (a streaming step's one frame, the last frames of a signal) runs in a vector of
+// half the width: the same operations on each value, so the same results, at less cost.
+template <typename T>
+NNAF_INLINE void run_groups(const Job<T>& job, idx_t g0, idx_t g1) {
+  constexpr int L = kLanes<T>, H = L / 2;
+  std::unique_ptr<Lanes<T, L>> wide;
+  std::unique_ptr<Lanes<T, H>> narrow;
   for (idx_t g = g0; g < g1; ++g) {
     const idx_t b = g / job.groups, t0 = L * (g % job.groups);
     const int valid = static_cast<int>(std::min<idx_t>(L, job.n_frames - t0));
-    const T* row = job.x + b * job.length;
-    V* a = bufa.data;
-    // gather: lane l is frame t0 + l (lanes past the last frame are zeros)
-    for (int l = 0; l < L; ++l) {
-      const idx_t start = (t0 + l) * job.hop + job.lead;
-      if (l >= valid) {
-        for (idx_t i = 0; i < 2 * fft_n; ++i) a[i][l] = T(0);
-      } else if (start >= 0 && start + n_fft <= job.length) {
-        const T* src = row + start;
-        if (even) {
-          for (idx_t i = 0; i < n_fft; ++i) a[i][l] = win[i] * src[i];
-        } else {
-          for (idx_t i = 0; i < n_fft; ++i) a[2 * i][l] = win[i] * src[i], a[2 * i + 1][l] = T(0);
-        }
-      } else {
-        for (idx_t i = 0; i < n_fft; ++i) {
-          const idx_t j = source_index(start + i, job.length, job.pad_mode);
-          const T v = j < 0 ? T(0) : win[i] * row[j];
-          if (even)
-            a[i][l] = v;  // z[i/2]: u[2n] real, u[2n+1] imaginary
-          else
-            a[2 * i][l] = v, a[2 * i + 1][l] = T(0);
-        }
-      }
-    }
-    const V* z = fft_lanes<T>(*job.plan, a, bufb.data, scratch.data);
-    V* p = pw.data;
-    if (even) {
-      const idx_t h = fft_n;
-      for (idx_t k = 0; k <= h; ++k) {
-        const V* zk = z + 2 * (k % h);
-        const V* zc = z + 2 * ((h - k) % h);
-        // E = (Z[k] + conj Z[h-k]) / 2, D = (Z[k] - conj Z[h-k]) / 2, X = E - i w D
-        const V er = T(0.5) * (zk[0] + zc[0]), ei = T(0.5) * (zk[1] - zc[1]);
-        const V dr = T(0.5) * (zk[0] - zc[0]), di = T(0.5) * (zk[1] + zc[1]);
-        const T wr = unpack[2 * k], wi = unpack[2 * k + 1];
-        const V xr = er + (dr * wi + di * wr), xi = ei - (dr * wr - di * wi);
-        p[k] = xr * xr + xi * xi;
-      }
+    if (valid <= H) {
+      if (!narrow) narrow = std::make_unique<Lanes<T, H>>(job);
+      frame_group<T, H>(job, *narrow, b, t0, valid);
     } else {
-      for (idx_t k = 0; k < n_bins; ++k) p[k] = z[2 * k] * z[2 * k] + z[2 * k + 1] * z[2 * k + 1];
-    }
-    if (job.power == 1.0) {
-      for (idx_t k = 0; k < n_bins; ++k)
-        for (int l = 0; l < L; ++l) p[k][l] = std::sqrt(p[k][l]);
-    } else if (job.power != 2.0) {
-      for (idx_t k = 0; k < n_bins; ++k)
-        for (int l = 0; l < L; ++l) p[k][l] = std::pow(p[k][l], half_power);
-    }
-    T* dst = job.out + b * job.rows * job.n_frames + t0;
-    const V amin = splat(job.amin);
-    for (idx_t r = 0; r < job.rows; ++r) {
-      V acc{};
-      if (job.filtered) {
-        const T* wr = job.weights + job.offset[r] - job.spans[2 * r];
-        for (idx_t k = job.spans[2 * r]; k < job.spans[2 * r + 1]; ++k) acc = acc + wr[k] * p[k];
-      } else {
-        acc = p[r];
-      }
-      if (job.log_scale != T(0)) {
-        for (int l = 0; l < L; ++l) acc[l] = acc[l] < amin[l] ? amin[l] : acc[l];  // NaN stays NaN
-        if (job.fast_log) {
-          acc = job.log_scale * log_lanes(acc);
-        } else {
-          for (int l = 0; l < L; ++l) acc[l] = job.log_scale * std::log(acc[l]);
-        }
-      }
-      T* o = dst + r * job.n_frames;
-      for (int l = 0; l < valid; ++l) o[l] = acc[l];
+      if (!wide) wide = std::make_unique<Lanes<T, L>>(job);
+      frame_group<T, L>(job, *wide, b, t0, valid);
     }
   }
 }
@@ -534,7 +559,7 @@ py::array_t<double> fft(py::array_t<double, py::array::c_style | py::array::forc
   Vec<double>* a = buf.data;
   for (idx_t i = 0; i < n; ++i)  // lane l holds the sequence times (l + 1): every lane is checked
     for (int l = 0; l < L; ++l) a[2 * i][l] = (l + 1) * re.data()[i], a[2 * i + 1][l] = (l + 1) * im.data()[i];
-  const Vec<double>* z = fft_lanes<double>(plan, a, other.data, scratch.data);
+  const Vec<double>* z = fft_lanes<double, Vec<double>>(plan, a, other.data, scratch.data);
   py::array_t<double> out({idx_t(L), n, idx_t(2)});
   for (int l = 0; l < L; ++l)
     for (idx_t i = 0; i < n; ++i) {

@@ -50,6 +50,9 @@ from .primitives import pad
 #: The relative error (‖stream − layer‖ / ‖layer‖) a float32 stream stays within (float64: 1e-12); tested.
 BOUND_FLOAT32 = 1e-6
 
+#: Samples no later frame reads that a stream drops at once (see ``FrameStream._frames_until``).
+DROP_SAMPLES = 2048
+
 #: Pad modes a stream can reproduce (their left pad is known from the first samples, their right pad at flush).
 STREAMABLE_PAD_MODES = ("constant", "reflect", "replicate")
 
@@ -235,7 +238,8 @@ class FrameStream(nn.Module):
     # -- helpers --------------------------------------------------------------------------------------------
     def _frames_until(self, end: int, like: torch.Tensor) -> torch.Tensor:
         """Frames ``[emitted, end)`` from the pending samples, then the samples no later frame reads dropped (all
-        but the last ``P + 1``, of which the right pad is made)."""
+        but the last ``P + 1``, of which the right pad is made) once they are :data:`DROP_SAMPLES` or half the
+        pending samples (one slice every few small chunks, not one per chunk)."""
         f, st = self._framing, self._s
         if end <= st.emitted:
             return self._empty(like)
@@ -243,7 +247,7 @@ class FrameStream(nn.Module):
         out = self._compute(st.pending[:, lo: lo + (end - 1 - st.emitted) * f.hop + f.width], st.emitted)
         st.emitted = end
         drop = min(end * f.hop + f.lead - st.start, st.pending.shape[-1] - (f.pad + 1 if f.pad else 0))
-        if drop > 0:
+        if drop >= DROP_SAMPLES or (drop > 0 and drop * 2 >= st.pending.shape[-1]):
             st.pending = st.pending[:, drop:]
             st.start += drop
         return out

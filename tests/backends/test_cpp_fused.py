@@ -366,7 +366,7 @@ def test_native_call_reads_only_the_support_and_follows_edits(rng, monkeypatch):
 def test_native_frames_do_not_depend_on_threads_or_lanes(rng, dtype):
     """The native call computes frames in vector lanes, groups of consecutive frames split over threads: a frame's
     value is bitwise the same whatever the thread count and whichever lane it falls in (frames 3… computed as
-    frames 0… of a call that starts three hops later, as a stream's step does)."""
+    frames 0… of a call that starts three hops later, as a stream's step does), one frame alone included."""
     n_fft, hop = 256, 64
     fb, support = _mel(16000, n_fft, 32, torch.float64)
     spans, weights = CF._native_filterbank(fb, support)
@@ -381,6 +381,8 @@ def test_native_frames_do_not_depend_on_threads_or_lanes(rng, dtype):
     assert np.isfinite(whole).all()
     assert np.array_equal(frames(-n_fft // 2, 201, 2), whole)  # 4 × 201 frames × 256: enough work for 2 threads
     assert np.array_equal(frames(-n_fft // 2 + 3 * hop, 198, 2), whole[..., 3:])
+    for t in (0, 5, 200):  # one frame per call (a streaming step): computed in a narrower vector
+        assert np.array_equal(frames(-n_fft // 2 + t * hop, 1, 1)[..., 0], whole[..., t])
 
 
 @pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
