@@ -30,7 +30,7 @@ def _extensions():
             "nnaudio_fast._multirate",
             ["csrc/multirate.cpp", "csrc/frames.cpp"],
             cxx_std=17,
-            extra_compile_args=["-O3", "-fno-math-errno", "-pthread"] if unix else ["/O2"],
+            extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-pthread"] if unix else ["/O2"],
             extra_link_args=["-pthread"] if unix else [],
         )
     ]

@@ -51,10 +51,11 @@
 namespace py = pybind11;
 using idx_t = std::int64_t;
 
-// The hot loops get a second, AVX2+FMA build chosen at load time where the compiler and platform support it
-// (GCC's function multiversioning); elsewhere they are built for the baseline target only.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define NNAF_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+// The hot loops get a second, AVX2 build chosen at load time where the compiler and platform support it (GCC's
+// function multiversioning; -DNNAF_NO_CLONES: the baseline only). Multiply-adds are not fused in either, so both
+// builds (and every lane width) give the same bits.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(NNAF_NO_CLONES)
+#define NNAF_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=off")))
 #else
 #define NNAF_CLONES
 #endif
@@ -129,6 +130,17 @@ NNAF_INLINE Vec<T, N> splat(T v) {
   Vec<T, N> out{};
   for (int l = 0; l < N; ++l) out[l] = v;
   return out;
+}
+
+// max(v, lo) lane by lane, NaN lanes kept (as torch.clamp keeps them)
+template <typename T, int N>
+NNAF_INLINE Vec<T, N> floor_at(Vec<T, N> v, const Vec<T, N>& lo) {
+#if defined(__GNUC__) && !defined(NNAF_PORTABLE_LANES)
+  return v < lo ? lo : v;
+#else
+  for (int l = 0; l < N; ++l) v[l] = v[l] < lo[l] ? lo[l] : v[l];
+  return v;
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -435,7 +447,7 @@ NNAF_INLINE void frame_group(const Job<T>& job, Lanes<T, N>& buf, idx_t b, idx_t
       acc = p[r];
     }
     if (job.log_scale != T(0)) {
-      for (int l = 0; l < N; ++l) acc[l] = acc[l] < amin[l] ? amin[l] : acc[l];  // NaN stays NaN
+      acc = floor_at<T, N>(acc, amin);
       if (job.fast_log) {
         acc = job.log_scale * log_lanes<N>(acc);
       } else {
@@ -443,7 +455,11 @@ NNAF_INLINE void frame_group(const Job<T>& job, Lanes<T, N>& buf, idx_t b, idx_t
       }
     }
     T* o = dst + r * job.n_frames;
-    for (int l = 0; l < valid; ++l) o[l] = acc[l];
+    if (valid == N) {
+      std::memcpy(o, &acc, sizeof acc);  // one vector store
+    } else {
+      for (int l = 0; l < valid; ++l) o[l] = acc[l];
+    }
   }
 }
 
