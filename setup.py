@@ -1,7 +1,7 @@
 """Build script: packages (the top-level ``kernels/`` and ``benchmarks/`` folders install as
 ``nnaudio_fast.kernels`` and ``nnaudio_fast.benchmarks``) and the optional C++ extension
-``nnaudio_fast._multirate`` (pybind11, no libtorch: the multirate CQT's octave pyramid, and short spectrograms
-in one call).
+``nnaudio_fast._multirate`` (pybind11, no libtorch: the multirate CQT's octave pyramid, and fused spectrograms
+in one call, vectorised over frames).
 
 The extension is optional: if it cannot be built (no compiler, no pybind11) the package installs without it and
 falls back to the PyTorch reference. Set ``NNAUDIO_FAST_REQUIRE_EXT=1`` (CI does) to make a failed build an error.

@@ -4,9 +4,9 @@ Fourier family: when the caller certifies that the kernels are the plain windowe
 the functional API always knows, a layer knows while its non-trainable kernels hold the values they were built
 with), the STFT is computed by an FFT (``torch.stft`` on the already padded signal: pocketfft/MKL,
 O(n_fft log n_fft) per frame instead of the O(n_fft²) kernel product), and the iSTFT by an inverse FFT when ``dft``
-certifies the synthesis kernels. Spectrograms (power, magnitude, filterbank, log) without gradients run fused and
-blocked, multiplying only the filterbank's certified ``support``, and short ones in one call of the C++
-extension (:mod:`nnaudio_fast.cpp.fourier`).
+certifies the synthesis kernels. Spectrograms (power, magnitude, filterbank, log) without gradients run fused,
+multiplying only the filterbank's certified ``support``: one call of the C++ extension, vectorised over frames, when
+it is built, else blocked torch operations (:mod:`nnaudio_fast.cpp.fourier`).
 Otherwise, and for trainable kernels (whose gradients need the kernel product), the kernel product of the
 definition runs (frames · kernels, as the reference).
 
