@@ -486,82 +486,126 @@ NNAF_INLINE void run_groups(const Job<T>& job, idx_t g0, idx_t g1) {
 
 NNAF_CLONES void run_groups_f32(const Job<float>& job, idx_t g0, idx_t g1) { run_groups<float>(job, g0, g1); }
 NNAF_CLONES void run_groups_f64(const Job<double>& job, idx_t g0, idx_t g1) { run_groups<double>(job, g0, g1); }
-inline void run(const Job<float>& job, idx_t g0, idx_t g1) { run_groups_f32(job, g0, g1); }
-inline void run(const Job<double>& job, idx_t g0, idx_t g1) { run_groups_f64(job, g0, g1); }
+inline void run_job(const Job<float>& job, idx_t g0, idx_t g1) { run_groups_f32(job, g0, g1); }
+inline void run_job(const Job<double>& job, idx_t g0, idx_t g1) { run_groups_f64(job, g0, g1); }
 
-template <typename T>
-py::array_t<T> spectrogram_frames(py::array_t<T, py::array::c_style | py::array::forcecast> x,
-                                  py::array_t<double, py::array::c_style | py::array::forcecast> window, idx_t hop,
-                                  idx_t lead, int pad_mode, idx_t n_frames,
-                                  py::array_t<idx_t, py::array::c_style | py::array::forcecast> spans,
-                                  py::array_t<double, py::array::c_style | py::array::forcecast> weights,
-                                  bool filtered, double power, double log_scale, double amin, int n_threads) {
-  if (x.ndim() != 2) throw py::value_error("x has " + std::to_string(x.ndim()) + " dimensions; pass (batch, time)");
-  if (window.ndim() != 1 || window.shape(0) < 1) throw py::value_error("window must be a non-empty 1-D array");
-  if (hop < 1 || n_frames < 0)
-    throw py::value_error("hop=" + std::to_string(hop) + " and n_frames=" + std::to_string(n_frames) +
-                          ": hop must be >= 1 and n_frames >= 0 (is the signal shorter than a frame?)");
-  const idx_t batch = x.shape(0), length = x.shape(1), n_fft = window.shape(0), n_bins = n_fft / 2 + 1;
-  if (length < 1 && pad_mode != kConstant) throw py::value_error("an empty signal can only be constant-padded");
-  if (filtered && (spans.ndim() != 2 || spans.shape(1) != 2))
-    throw py::value_error("spans must be (rows, 2): each row's [lo, hi) column span");
-  const idx_t rows = filtered ? spans.shape(0) : n_bins;
-  std::vector<idx_t> offset(static_cast<size_t>(rows + 1), 0);
-  if (filtered) {
-    const idx_t* sp = spans.data();
-    for (idx_t r = 0; r < rows; ++r) {
-      const idx_t lo = sp[2 * r], hi = sp[2 * r + 1];
-      if (lo < 0 || hi > n_bins || hi < lo)
-        throw py::value_error("row " + std::to_string(r) + "'s span [" + std::to_string(lo) + ", " +
-                              std::to_string(hi) + ") lies outside the " + std::to_string(n_bins) + " bins");
-      offset[r + 1] = offset[r] + (hi - lo);
+// A spectrogram's constants, checked and converted once (a layer's plan keeps one): the window, hop, pad mode,
+// the filterbank rows' spans and weights, power, log scale and floor. run<T>(x, lead, n_frames, n_threads) computes
+// frames t = 0..n_frames-1 of x (batch, time) starting at t*hop + lead.
+class SpectrogramPlan {
+ public:
+  SpectrogramPlan(py::array_t<double, py::array::c_style | py::array::forcecast> window, idx_t hop, int pad_mode,
+                  py::array_t<idx_t, py::array::c_style | py::array::forcecast> spans,
+                  py::array_t<double, py::array::c_style | py::array::forcecast> weights, bool filtered,
+                  double power, double log_scale, double amin)
+      : hop_(hop), pad_mode_(pad_mode), filtered_(filtered), power_(power), log_scale_(log_scale), amin_(amin) {
+    if (window.ndim() != 1 || window.shape(0) < 1) throw py::value_error("window must be a non-empty 1-D array");
+    if (hop < 1) throw py::value_error("hop=" + std::to_string(hop) + " must be >= 1");
+    if (pad_mode < kConstant || pad_mode > kCircular)
+      throw py::value_error("pad_mode=" + std::to_string(pad_mode) + " must be 0 (constant) to 3 (circular)");
+    n_fft_ = window.shape(0);
+    n_bins_ = n_fft_ / 2 + 1;
+    if (filtered && (spans.ndim() != 2 || spans.shape(1) != 2))
+      throw py::value_error("spans must be (rows, 2): each row's [lo, hi) column span");
+    rows_ = filtered ? spans.shape(0) : n_bins_;
+    offset_.assign(static_cast<size_t>(rows_ + 1), 0);
+    if (filtered) {
+      const idx_t* sp = spans.data();
+      spans_.assign(sp, sp + 2 * rows_);
+      for (idx_t r = 0; r < rows_; ++r) {
+        const idx_t lo = sp[2 * r], hi = sp[2 * r + 1];
+        if (lo < 0 || hi > n_bins_ || hi < lo)
+          throw py::value_error("row " + std::to_string(r) + "'s span [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + ") lies outside the " + std::to_string(n_bins_) + " bins");
+        offset_[r + 1] = offset_[r] + (hi - lo);
+      }
+      if (weights.size() != offset_[rows_])
+        throw py::value_error("weights must hold each row's span, concatenated: " +
+                              std::to_string(offset_[rows_]) + " values, got " + std::to_string(weights.size()));
     }
-    if (weights.size() != offset[rows]) throw py::value_error("weights must hold each row's span, concatenated");
+    win64_.assign(window.data(), window.data() + n_fft_);
+    win32_.assign(win64_.begin(), win64_.end());
+    if (filtered) {
+      wt64_.assign(weights.data(), weights.data() + weights.size());
+      wt32_.assign(wt64_.begin(), wt64_.end());
+    }
   }
-  py::array_t<T> out({batch, rows, n_frames});
-  std::vector<T> win(window.data(), window.data() + n_fft), wt(weights.data(), weights.data() + weights.size());
-  Job<T> job{x.data(), length, n_fft, hop, lead, n_frames, rows, n_bins, pad_mode, win.data(), filtered,
-             spans.data(), offset.data(), wt.data(), power, static_cast<T>(log_scale), static_cast<T>(amin),
-             static_cast<float>(amin) >= FLT_MIN, nullptr, out.mutable_data(), 0};
-  if (batch == 0 || n_frames == 0) return out;
-  {
+
+  template <typename T>
+  py::array_t<T> run(py::array_t<T, py::array::c_style | py::array::forcecast> x, idx_t lead, idx_t n_frames,
+                     int n_threads) const {
+    if (x.ndim() != 2) throw py::value_error("x has " + std::to_string(x.ndim()) + " dimensions; pass (batch, time)");
+    if (n_frames < 0)
+      throw py::value_error("n_frames=" + std::to_string(n_frames) + " must be >= 0 (is the signal shorter than a frame?)");
+    const idx_t batch = x.shape(0), length = x.shape(1);
+    if (length < 1 && pad_mode_ != kConstant) throw py::value_error("an empty signal can only be constant-padded");
+    py::array_t<T> out({batch, rows_, n_frames});
+    if (batch == 0 || n_frames == 0) return out;
+    Job<T> job{x.data(), length, n_fft_, hop_, lead, n_frames, rows_, n_bins_, pad_mode_, window<T>(), filtered_,
+               spans_.data(), offset_.data(), weights<T>(), power_, static_cast<T>(log_scale_),
+               static_cast<T>(amin_), static_cast<float>(amin_) >= FLT_MIN, nullptr, out.mutable_data(), 0};
     py::gil_scoped_release release;
-    job.plan = &plan_for<T>(n_fft % 2 == 0 ? n_fft / 2 : n_fft);
+    job.plan = &plan_for<T>(n_fft_ % 2 == 0 ? n_fft_ / 2 : n_fft_);
     job.groups = (n_frames + kLanes<T> - 1) / kLanes<T>;
     const idx_t total = batch * job.groups;
     // groups split over threads (each computed by the same code: results do not depend on the split), only when
     // there is enough work to pay for starting a thread
-    const idx_t work = batch * n_frames * n_fft;
+    const idx_t work = batch * n_frames * n_fft_;
     const idx_t threads =
         std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), total, work / kThreadWork}));
     if (threads == 1) {
-      run(job, 0, total);
-    } else {
-      std::vector<std::thread> pool;
-      std::exception_ptr failure;
-      std::mutex failure_lock;
-      for (idx_t k = 1; k < threads; ++k) {
-        const idx_t g0 = total * k / threads, g1 = total * (k + 1) / threads;
-        try {
-          pool.emplace_back([&, g0, g1] {
-            try {
-              run(job, g0, g1);
-            } catch (...) {
-              std::lock_guard<std::mutex> guard(failure_lock);
-              failure = std::current_exception();
-            }
-          });
-        } catch (const std::system_error&) {  // no thread to be had: this one computes those groups too
-          run(job, g0, g1);
-        }
-      }
-      run(job, 0, total / threads);
-      for (auto& th : pool) th.join();
-      if (failure) std::rethrow_exception(failure);
+      run_job(job, 0, total);
+      return out;
     }
+    std::vector<std::thread> pool;
+    std::exception_ptr failure;
+    std::mutex failure_lock;
+    for (idx_t k = 1; k < threads; ++k) {
+      const idx_t g0 = total * k / threads, g1 = total * (k + 1) / threads;
+      try {
+        pool.emplace_back([&, g0, g1] {
+          try {
+            run_job(job, g0, g1);
+          } catch (...) {
+            std::lock_guard<std::mutex> guard(failure_lock);
+            failure = std::current_exception();
+          }
+        });
+      } catch (const std::system_error&) {  // no thread to be had: this one computes those groups too
+        run_job(job, g0, g1);
+      }
+    }
+    run_job(job, 0, total / threads);
+    for (auto& th : pool) th.join();
+    if (failure) std::rethrow_exception(failure);
+    return out;
   }
-  return out;
-}
+
+  idx_t rows() const { return rows_; }
+
+ private:
+  template <typename T>
+  const T* window() const;
+  template <typename T>
+  const T* weights() const;
+
+  idx_t n_fft_ = 0, n_bins_ = 0, rows_ = 0, hop_ = 1;
+  int pad_mode_ = kConstant;
+  bool filtered_ = false;
+  double power_ = 2.0, log_scale_ = 0.0, amin_ = 1e-10;
+  std::vector<idx_t> spans_, offset_;
+  std::vector<float> win32_, wt32_;
+  std::vector<double> win64_, wt64_;
+};
+
+template <>
+const float* SpectrogramPlan::window<float>() const { return win32_.data(); }
+template <>
+const double* SpectrogramPlan::window<double>() const { return win64_.data(); }
+template <>
+const float* SpectrogramPlan::weights<float>() const { return wt32_.data(); }
+template <>
+const double* SpectrogramPlan::weights<double>() const { return wt64_.data(); }
 
 py::array_t<double> fft(py::array_t<double, py::array::c_style | py::array::forcecast> re,
                         py::array_t<double, py::array::c_style | py::array::forcecast> im) {
@@ -588,17 +632,25 @@ py::array_t<double> fft(py::array_t<double, py::array::c_style | py::array::forc
 }  // namespace
 
 void register_frames(py::module_& m) {
-  m.def("spectrogram_frames_f32", &spectrogram_frames<float>, py::arg("x"), py::arg("window"), py::arg("hop"),
-        py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
-        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"), py::arg("n_threads") = 1,
-        "Frames t = 0..n_frames-1 of x (batch, time) starting at t*hop + lead (pad_mode outside the signal): "
-        "window, real FFT, |X|^power, the filterbank rows over their spans (filtered=False: the power spectrum), "
-        "log_scale * ln(max(., amin)) if log_scale != 0; frame groups split over up to n_threads threads. Returns "
-        "(batch, rows, n_frames), float32.");
-  m.def("spectrogram_frames_f64", &spectrogram_frames<double>, py::arg("x"), py::arg("window"), py::arg("hop"),
-        py::arg("lead"), py::arg("pad_mode"), py::arg("n_frames"), py::arg("spans"), py::arg("weights"),
-        py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"), py::arg("n_threads") = 1,
-        "As spectrogram_frames_f32, float64.");
+  py::class_<SpectrogramPlan>(m, "SpectrogramPlan",
+                              "A spectrogram's constants for run_f32 / run_f64: the window (n_fft,), hop, pad_mode (0 "
+                              "constant, 1 reflect, 2 replicate, 3 circular), the filterbank rows' [lo, hi) spans "
+                              "(rows, 2) and their weights concatenated (filtered=False: the power spectrum), power, "
+                              "log_scale (0: no log) and the log's floor amin.")
+      .def(py::init<py::array_t<double, py::array::c_style | py::array::forcecast>, idx_t, int,
+                    py::array_t<idx_t, py::array::c_style | py::array::forcecast>,
+                    py::array_t<double, py::array::c_style | py::array::forcecast>, bool, double, double, double>(),
+           py::arg("window"), py::arg("hop"), py::arg("pad_mode"), py::arg("spans"), py::arg("weights"),
+           py::arg("filtered"), py::arg("power"), py::arg("log_scale"), py::arg("amin"))
+      .def("run_f32", &SpectrogramPlan::run<float>, py::arg("x"), py::arg("lead"), py::arg("n_frames"),
+           py::arg("n_threads") = 1,
+           "Frames t = 0..n_frames-1 of x (batch, time) starting at t*hop + lead (pad_mode outside the signal): "
+           "window, real FFT, |X|^power, the filterbank rows over their spans, log_scale * ln(max(., amin)) if "
+           "log_scale != 0; frame groups split over up to n_threads threads. Returns (batch, rows, n_frames), "
+           "float32.")
+      .def("run_f64", &SpectrogramPlan::run<double>, py::arg("x"), py::arg("lead"), py::arg("n_frames"),
+           py::arg("n_threads") = 1, "As run_f32, float64.")
+      .def_property_readonly("rows", &SpectrogramPlan::rows);
   m.def("fft", &fft, py::arg("re"), py::arg("im"),
         "The complex DFT of re + i im as the frames compute it, once per lane (lanes, n, 2): lane l transforms "
         "the sequence times l + 1 and divides the result by l + 1.");

@@ -128,6 +128,9 @@ def compute_dtype(x: torch.Tensor, name: str = "waveform") -> torch.dtype:
     dimension 0) gives a correctly shaped empty output; zero *samples* (``(..., 0)``) raise (see
     :func:`waveform_length`), as there is no frame to compute.
     """
+    dtype = getattr(x, "dtype", None)
+    if (dtype is torch.float32 or dtype is torch.float64) and isinstance(x, torch.Tensor) and x.dim():
+        return dtype  # the common case first (read on every call)
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}; wrap it with torch.as_tensor(...).")
     if x.dim() == 0:

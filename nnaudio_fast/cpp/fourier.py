@@ -166,13 +166,10 @@ def fused_spectrogram(x, window, fbank, hop_length: int, center: bool, pad_mode:
 
 def _native(x, window, fbank, hop_length, center, pad_mode, power, log, amin, support, frames_each):
     """The whole spectrogram in one call of the extension (see :data:`NATIVE`)."""
-    n_fft = window.shape[0]
-    spans, weights = _native_filterbank(fbank, support) if fbank is not None else (_NO_SPANS, _NO_WEIGHTS)
-    fn = _ext.spectrogram_frames_f64 if x.dtype == torch.float64 else _ext.spectrogram_frames_f32
-    out = fn((x.detach() if x.requires_grad else x).numpy(), _native_window(window), hop_length,
-             -(n_fft // 2) if center else 0,
-             _PAD_CODES[pad_mode], frames_each, spans, weights, fbank is not None, float(power),
-             0.0 if log is None else LOG_SCALES[log], float(amin), torch.get_num_threads())
+    plan = _native_plan(window, fbank, support, hop_length, pad_mode, power, log, amin)
+    run = plan.run_f64 if x.dtype == torch.float64 else plan.run_f32
+    out = run((x.detach() if x.requires_grad else x).numpy(), -(window.shape[0] // 2) if center else 0, frames_each,
+              torch.get_num_threads())
     return torch.from_numpy(out)
 
 
@@ -187,30 +184,40 @@ def _small_radices(n_fft: int) -> bool:
     return n == 1
 
 
+def _native_plan(window, fbank, support, hop_length, pad_mode, power, log, amin):
+    """The extension's ``SpectrogramPlan`` of these constants: the window in float64, each filterbank row's column
+    span (its certified support, else the whole row) and the row's weights on it, concatenated. Kept while the
+    filterbank (else the window) holds the same values; the window's identity and version are part of the key, the
+    support's identity too (hashing its pairs would cost more than the call), and the entry keeps both alive."""
+    def build():
+        win = window.detach().to(torch.float64).numpy()
+        if fbank is None:
+            spans, weights = _NO_SPANS, _NO_WEIGHTS
+        else:
+            rows, cols = fbank.shape
+            pairs = [(lo, hi) if hi > lo else (0, 0) for lo, hi in (support or ((0, cols),) * rows)]
+            dense = fbank.detach().to(torch.float64)
+            weights = (torch.cat([dense[r, lo:hi] for r, (lo, hi) in enumerate(pairs)]) if rows
+                       else dense.new_zeros(0)).numpy()
+            spans = torch.tensor(pairs, dtype=torch.int64).reshape(rows, 2).numpy()
+        plan = _ext.SpectrogramPlan(win, hop_length, _PAD_CODES[pad_mode], spans, weights, fbank is not None,
+                                    float(power), 0.0 if log is None else LOG_SCALES[log], float(amin))
+        return window, support, plan
+
+    if window.is_inference() or (fbank is not None and fbank.is_inference()):  # no version counters to key on
+        return build()[2]
+    if fbank is None:
+        found = _derived(window, ("native", hop_length, pad_mode, power, log, amin), build)
+    else:
+        found = _derived(fbank, ("native", id(window), window._version, window.data_ptr(), id(support), hop_length,
+                                 pad_mode, power, log, amin), build)
+    if found[0] is not window or found[1] is not support:
+        found = build()
+    return found[2]
+
+
 _NO_SPANS = torch.zeros(0, 2, dtype=torch.int64).numpy()
 _NO_WEIGHTS = torch.zeros(0, dtype=torch.float64).numpy()
-
-
-def _native_window(window: torch.Tensor):
-    """``window`` as a float64 NumPy array (kept while the tensor holds the same values)."""
-    return _derived(window, ("window",), lambda: window.detach().to(torch.float64).numpy().copy())
-
-
-def _native_filterbank(fbank: torch.Tensor, support):
-    """``(spans (M, 2), weights)``: each row's column span (its certified support, else the whole row) and the
-    row's weights on it, concatenated, in float64 (kept while the tensor holds the same values)."""
-    def build():
-        rows, cols = fbank.shape
-        spans = [(lo, hi) if hi > lo else (0, 0) for lo, hi in (support or ((0, cols),) * rows)]
-        dense = fbank.detach().to(torch.float64)
-        weights = torch.cat([dense[r, lo:hi] for r, (lo, hi) in enumerate(spans)]) if rows else dense.new_zeros(0)
-        return support, torch.tensor(spans, dtype=torch.int64).reshape(rows, 2).numpy(), weights.numpy().copy()
-
-    # keyed by the support's identity (hashing its pairs costs more than the call), checked against the kept one
-    found = _derived(fbank, ("native", id(support)), build)
-    if found[0] is not support:
-        found = build()
-    return found[1], found[2]
 
 
 def _small(x, window, fbank, hop_length, center, pad_mode, power, support) -> torch.Tensor:
@@ -257,7 +264,8 @@ def _derived(tensor: torch.Tensor, what: tuple, build):
     value = build()
     if len(_DERIVED) >= 64:
         _DERIVED.clear()
-    _DERIVED[key] = (weakref.ref(tensor, lambda _, k=key: _DERIVED.pop(k, None)), stamp, value)
+    # the callback binds the dictionary itself: at interpreter exit module globals are gone before tensors are
+    _DERIVED[key] = (weakref.ref(tensor, lambda _, k=key, d=_DERIVED: d.pop(k, None)), stamp, value)
     return value
 
 

@@ -369,13 +369,13 @@ def test_native_frames_do_not_depend_on_threads_or_lanes(rng, dtype):
     frames 0… of a call that starts three hops later, as a stream's step does), one frame alone included."""
     n_fft, hop = 256, 64
     fb, support = _mel(16000, n_fft, 32, torch.float64)
-    spans, weights = CF._native_filterbank(fb, support)
-    win = CF._native_window(torch.hann_window(n_fft, dtype=torch.float64))
+    plan = CF._native_plan(torch.hann_window(n_fft, dtype=torch.float64), fb, support, hop, "reflect", 2.0, "db",
+                           1e-10)
     x = noise(rng, 4, 200 * hop, dtype=dtype).numpy()
-    fn = CF._ext.spectrogram_frames_f64 if dtype == torch.float64 else CF._ext.spectrogram_frames_f32
+    run = plan.run_f64 if dtype == torch.float64 else plan.run_f32
 
     def frames(lead, count, threads):
-        return fn(x, win, hop, lead, 1, count, spans, weights, True, 2.0, 10.0 / np.log(10), 1e-10, threads)
+        return run(x, lead, count, threads)
 
     whole = frames(-n_fft // 2, 201, 1)
     assert np.isfinite(whole).all()
