@@ -441,3 +441,19 @@ def test_native_call_only_for_small_radices_and_matching_filterbanks(rng, monkey
     assert empty.shape == (2, 0, 19) and len(calls) == 2
     with pytest.raises(RuntimeError):
         CF.fused_spectrogram(x, win, torch.ones(4, 30, dtype=torch.float64), 16, True, "reflect", 2.0)
+
+
+@pytest.mark.parametrize("log", [None, "log10"])
+def test_fused_nan_reaches_exactly_the_frames_that_read_it(blocking, log):
+    """A NaN sample makes NaN exactly the frames whose window covers it, on every path, and the log's floor does not
+    hide it (max(NaN, amin) stays NaN, as torch.clamp keeps it)."""
+    n_fft, hop = 400, 160
+    win = torch.hann_window(n_fft)
+    fb, support = _mel(16000, n_fft, 40, torch.float32)
+    x = torch.randn(2, 4000)
+    x[1, 2000] = float("nan")
+    out = CF.fused_spectrogram(x, win, fb, hop, True, "reflect", 2.0, log, 1e-10, support=support)
+    frames = torch.isnan(out).any(dim=1)
+    reads = [(t * hop - n_fft // 2 <= 2000 < t * hop + n_fft // 2) for t in range(out.shape[-1])]
+    assert frames[1].tolist() == reads and not frames[0].any()
+    assert torch.isnan(out[1][:, frames[1]]).all()
