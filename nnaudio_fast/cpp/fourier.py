@@ -202,7 +202,8 @@ def _native_plan(window, fbank, support, hop_length, pad_mode, power, log, amin)
             spans = torch.tensor(pairs, dtype=torch.int64).reshape(rows, 2).numpy()
         plan = _ext.SpectrogramPlan(win, hop_length, _PAD_CODES[pad_mode], spans, weights, fbank is not None,
                                     float(power), 0.0 if log is None else LOG_SCALES[log], float(amin))
-        return window, support, plan
+        # the window when it is not the entry's own tensor (an entry keeping that alive would never die)
+        return None if fbank is None else window, support, plan
 
     if window.is_inference() or (fbank is not None and fbank.is_inference()):  # no version counters to key on
         return build()[2]
@@ -211,7 +212,7 @@ def _native_plan(window, fbank, support, hop_length, pad_mode, power, log, amin)
     else:
         found = _derived(fbank, ("native", id(window), window._version, window.data_ptr(), id(support), hop_length,
                                  pad_mode, power, log, amin), build)
-    if found[0] is not window or found[1] is not support:
+    if found[0] is not (None if fbank is None else window) or found[1] is not support:
         found = build()
     return found[2]
 

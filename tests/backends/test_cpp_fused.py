@@ -362,6 +362,22 @@ def test_native_call_reads_only_the_support_and_follows_edits(rng, monkeypatch):
 
 
 @pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
+def test_native_plans_die_with_their_tensors(rng):
+    """The native call's plan is kept for its filterbank (else its window) and dies with it: the entry keeps no
+    reference to its own tensor."""
+    x = noise(rng, 1, 3000, dtype=torch.float32)
+    fb, support = _mel(16000, 256, 20, torch.float32)
+    window, other = torch.hann_window(256), torch.hann_window(256) * 0.5
+    CF.fused_spectrogram(x, window, None, 64, True, "reflect", 2.0)
+    CF.fused_spectrogram(x, other, fb, 64, True, "reflect", 2.0, support=support)
+    entries = len(CF._DERIVED)
+    del window
+    assert len(CF._DERIVED) == entries - 1
+    del fb
+    assert len(CF._DERIVED) == entries - 2
+
+
+@pytest.mark.skipif(CF._ext is None, reason="the C++ extension is not built")
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_native_frames_do_not_depend_on_threads_or_lanes(rng, dtype):
     """The native call computes frames in vector lanes, groups of consecutive frames split over threads: a frame's
