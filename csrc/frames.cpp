@@ -26,7 +26,8 @@
 // Filterbank. Row m is nonzero only on columns [lo_m, hi_m) (the caller's certificate, a mel filter's support);
 // S[m, t] = sum_{k in [lo_m, hi_m)} W[m, k] |X[k, t]|^p. Then c * ln(max(S, amin)) with a log scale c != 0 (in
 // float32 by a logarithm of our own that vectorises: x = 2^e * r with r in [1/sqrt2, sqrt2), ln r = 2 atanh(s) with
-// s = (r - 1)/(r + 1), |s| < 0.1716, by its series to s^9: truncation below 1e-9 relative).
+// s = (r - 1)/(r + 1), |s| < 0.1716, by its series to s^9, whose truncation is below 1e-9 relative; with float32's
+// rounding within 3 ulp of ln x over every positive normal float32, measured against the double logarithm).
 // No libtorch: NumPy buffers through pybind11, the GIL released while computing; frame groups split over threads
 // (each group computed by the same code whatever the split).
 
@@ -44,7 +45,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -118,6 +118,8 @@ template <typename V>
 struct LaneBuffer {
   std::vector<unsigned char> bytes;
   V* data;
+  LaneBuffer(const LaneBuffer&) = delete;  // data points into bytes
+  LaneBuffer& operator=(const LaneBuffer&) = delete;
   explicit LaneBuffer(size_t n) : bytes(n * sizeof(V) + kLaneAlign) {
     void* p = bytes.data();
     size_t space = bytes.size();
@@ -342,10 +344,12 @@ inline idx_t source_index(idx_t j, idx_t length, int mode) {  // -1: a zero
       return j < 0 ? 0 : length - 1;
     case kCircular:
       return ((j % length) + length) % length;
-    case kReflect:
+    case kReflect: {  // the reflected extension has period 2(L - 1)
       if (length == 1) return 0;
-      while (j < 0 || j >= length) j = j < 0 ? -j : 2 * (length - 1) - j;
-      return j;
+      const idx_t period = 2 * (length - 1);
+      j = ((j % period) + period) % period;
+      return j < length ? j : period - j;
+    }
     default:
       return -1;
   }
@@ -363,6 +367,7 @@ struct Job {
   const T* weights;
   double power;
   T log_scale, amin;
+  bool logged;    // log_scale != 0 (decided in double)
   bool fast_log;  // amin is a normal float32: log_lanes applies
   const FFTPlan<T>* plan;
   T* out;
@@ -441,12 +446,13 @@ NNAF_INLINE void frame_group(const Job<T>& job, Lanes<T, N>& buf, idx_t b, idx_t
   for (idx_t r = 0; r < job.rows; ++r) {
     V acc{};
     if (job.filtered) {
-      const T* wr = job.weights + job.offset[r] - job.spans[2 * r];
-      for (idx_t k = job.spans[2 * r]; k < job.spans[2 * r + 1]; ++k) acc = acc + wr[k] * p[k];
+      const idx_t lo = job.spans[2 * r], hi = job.spans[2 * r + 1];
+      const T* wr = job.weights + job.offset[r];  // row r's weights on columns lo .. hi - 1
+      for (idx_t k = lo; k < hi; ++k) acc = acc + wr[k - lo] * p[k];
     } else {
       acc = p[r];
     }
-    if (job.log_scale != T(0)) {
+    if (job.logged) {
       acc = floor_at<T, N>(acc, amin);
       if (job.fast_log) {
         acc = job.log_scale * log_lanes<N>(acc);
@@ -543,7 +549,8 @@ class SpectrogramPlan {
     if (batch == 0 || n_frames == 0) return out;
     Job<T> job{x.data(), length, n_fft_, hop_, lead, n_frames, rows_, n_bins_, pad_mode_, window<T>(), filtered_,
                spans_.data(), offset_.data(), weights<T>(), power_, static_cast<T>(log_scale_),
-               static_cast<T>(amin_), static_cast<float>(amin_) >= FLT_MIN, nullptr, out.mutable_data(), 0};
+               static_cast<T>(amin_), log_scale_ != 0.0, static_cast<float>(amin_) >= FLT_MIN, nullptr,
+               out.mutable_data(), 0};
     py::gil_scoped_release release;
     job.plan = &plan_for<T>(n_fft_ % 2 == 0 ? n_fft_ / 2 : n_fft_);
     job.groups = (n_frames + kLanes<T> - 1) / kLanes<T>;
@@ -560,22 +567,24 @@ class SpectrogramPlan {
     std::vector<std::thread> pool;
     std::exception_ptr failure;
     std::mutex failure_lock;
+    auto guarded = [&](idx_t g0, idx_t g1) {  // an exception is kept, to be raised once every thread has joined
+      try {
+        run_job(job, g0, g1);
+      } catch (...) {
+        std::lock_guard<std::mutex> guard(failure_lock);
+        if (!failure) failure = std::current_exception();
+      }
+    };
+    pool.reserve(static_cast<size_t>(threads - 1));  // (throws before any thread starts, if at all)
     for (idx_t k = 1; k < threads; ++k) {
       const idx_t g0 = total * k / threads, g1 = total * (k + 1) / threads;
       try {
-        pool.emplace_back([&, g0, g1] {
-          try {
-            run_job(job, g0, g1);
-          } catch (...) {
-            std::lock_guard<std::mutex> guard(failure_lock);
-            failure = std::current_exception();
-          }
-        });
-      } catch (const std::system_error&) {  // no thread to be had: this one computes those groups too
-        run_job(job, g0, g1);
+        pool.emplace_back(guarded, g0, g1);
+      } catch (...) {  // no thread to be had: this one computes those groups too
+        guarded(g0, g1);
       }
     }
-    run_job(job, 0, total / threads);
+    guarded(0, total / threads);
     for (auto& th : pool) th.join();
     if (failure) std::rethrow_exception(failure);
     return out;

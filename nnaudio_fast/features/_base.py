@@ -160,7 +160,7 @@ class BasisModule(nn.Module):
         if None in own:
             return None
         if own != self._facts_key:
-            self.refresh_bases()
+            self._refresh()
         return self._generation
 
     # -- facts ------------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class BasisModule(nn.Module):
         if tracing():
             return self._facts_value if self._facts_key is not None else self._default_facts()
         if self._bases_key() != self._facts_key:
-            self.refresh_bases()
+            self._refresh()
         return self._facts_value
 
     def _bases_key(self) -> tuple:
@@ -199,7 +199,17 @@ class BasisModule(nn.Module):
     def refresh_bases(self) -> None:
         """Re-decide the facts about the bases now (and drop the derived caches). Done automatically: on
         ``load_state_dict``, ``.to()``, unpickling, and in eager mode after any in-place write a version counter
-        sees. Call it after editing a basis through ``.data``, which version counters do not see."""
+        sees. Call it after editing a basis through ``.data`` (or a NumPy view), which version counters do not see:
+        it also advances the fixed bases' version counters, so that every cache keyed on them (the CPU backend's
+        native plans) sees the edit."""
+        for name in self._fixed_bases():
+            tensor = getattr(self, name)
+            if not tensor.is_inference():
+                torch.autograd.graph.increment_version(tensor)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """:meth:`refresh_bases` for the changes version counters or new tensors already announce."""
         self._cache = {}
         self._facts_value = self._compute_facts()
         self._facts_key = self._bases_key()
@@ -209,11 +219,11 @@ class BasisModule(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         check_state_dtypes(self, state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self.refresh_bases()
+        self._refresh()
 
     def _apply(self, fn, *args, **kwargs):
         out = super()._apply(fn, *args, **kwargs)
-        self.refresh_bases()  # .to()/.cuda()/.half() moved or cast the stored bases
+        self._refresh()  # .to()/.cuda()/.half() moved or cast the stored bases
         return out
 
     def __getstate__(self):
@@ -225,7 +235,7 @@ class BasisModule(nn.Module):
     def __setstate__(self, state):
         super().__setstate__(state)
         if self._exact:
-            self.refresh_bases()
+            self._refresh()
 
     def __prepare_scriptable__(self):
         raise TypeError(

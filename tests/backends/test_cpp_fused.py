@@ -224,6 +224,13 @@ def test_layer_plan_follows_basis_changes(rng):
         edited.stft.refresh_bases()
     assert rel_err(layer(x), want(x)) < 2e-6 and rel_err(layer(x), before) > 0.1
     assert rel_err(layer(x.double()), want(x.double())) < 1e-12
+    for edited in (layer, want):  # the filterbank through .data: the native plan kept for it is remade too
+        edited.load_state_dict(state)
+        edited.mel_basis.data.mul_(3.0)
+        version = edited.mel_basis._version
+        edited.refresh_bases()  # advances the fixed bases' version counters, which every derived cache reads
+        assert edited.mel_basis._version > version
+    assert rel_err(layer(x), want(x)) < 2e-6 and rel_err(layer(x), 3.0 * before) < 1e-6
 
 
 def test_layer_plan_follows_the_requested_backend(rng, monkeypatch):
@@ -365,6 +372,7 @@ def test_native_call_reads_only_the_support_and_follows_edits(rng, monkeypatch):
 def test_native_plans_die_with_their_tensors(rng):
     """The native call's plan is kept for its filterbank (else its window) and dies with it: the entry keeps no
     reference to its own tensor."""
+    CF._DERIVED.clear()  # the cache forgets everything at 64 entries: start below that
     x = noise(rng, 1, 3000, dtype=torch.float32)
     fb, support = _mel(16000, 256, 20, torch.float32)
     window, other = torch.hann_window(256), torch.hann_window(256) * 0.5
