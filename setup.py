@@ -29,6 +29,7 @@ def _extensions():
         Pybind11Extension(
             "nnaudio_fast._multirate",
             ["csrc/multirate.cpp", "csrc/frames.cpp"],
+            depends=["csrc/pool.h"],  # rebuilt when it changes, shipped in the sdist
             cxx_std=17,
             extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-pthread"] if unix else ["/O2"],
             extra_link_args=["-pthread"] if unix else [],

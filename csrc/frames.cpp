@@ -28,8 +28,8 @@
 // float32 by a logarithm of our own that vectorises: x = 2^e * r with r in [1/sqrt2, sqrt2), ln r = 2 atanh(s) with
 // s = (r - 1)/(r + 1), |s| < 0.1716, by its series to s^9, whose truncation is below 1e-9 relative; with float32's
 // rounding within 3 ulp of ln x over every positive normal float32, measured against the double logarithm).
-// No libtorch: NumPy buffers through pybind11, the GIL released while computing; frame groups split over threads
-// (each group computed by the same code whatever the split).
+// No libtorch: NumPy buffers through pybind11, the GIL released while computing; frame groups split over the
+// extension's worker pool (pool.h; each group computed by the same code whatever the split).
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -37,16 +37,15 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <complex>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "pool.h"
 
 namespace py = pybind11;
 using idx_t = std::int64_t;
@@ -69,7 +68,7 @@ using idx_t = std::int64_t;
 namespace {
 
 constexpr double kPi = 3.14159265358979323846264338327950288;
-// framed samples per thread below which a call does not start another thread (starting one costs 20-50 us)
+// framed samples per thread below which a call does not hand work to another thread
 constexpr idx_t kThreadWork = idx_t(1) << 16;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -555,38 +554,10 @@ class SpectrogramPlan {
     job.plan = &plan_for<T>(n_fft_ % 2 == 0 ? n_fft_ / 2 : n_fft_);
     job.groups = (n_frames + kLanes<T> - 1) / kLanes<T>;
     const idx_t total = batch * job.groups;
-    // groups split over threads (each computed by the same code: results do not depend on the split), only when
-    // there is enough work to pay for starting a thread
-    const idx_t work = batch * n_frames * n_fft_;
-    const idx_t threads =
-        std::max<idx_t>(1, std::min<idx_t>({static_cast<idx_t>(n_threads), total, work / kThreadWork}));
-    if (threads == 1) {
-      run_job(job, 0, total);
-      return out;
-    }
-    std::vector<std::thread> pool;
-    std::exception_ptr failure;
-    std::mutex failure_lock;
-    auto guarded = [&](idx_t g0, idx_t g1) {  // an exception is kept, to be raised once every thread has joined
-      try {
-        run_job(job, g0, g1);
-      } catch (...) {
-        std::lock_guard<std::mutex> guard(failure_lock);
-        if (!failure) failure = std::current_exception();
-      }
-    };
-    pool.reserve(static_cast<size_t>(threads - 1));  // (throws before any thread starts, if at all)
-    for (idx_t k = 1; k < threads; ++k) {
-      const idx_t g0 = total * k / threads, g1 = total * (k + 1) / threads;
-      try {
-        pool.emplace_back(guarded, g0, g1);
-      } catch (...) {  // no thread to be had: this one computes those groups too
-        guarded(g0, g1);
-      }
-    }
-    guarded(0, total / threads);
-    for (auto& th : pool) th.join();
-    if (failure) std::rethrow_exception(failure);
+    // groups split over the extension's worker pool (each computed by the same code: results do not depend on the
+    // split), a chunk only per kThreadWork framed samples; the first exception is raised once every chunk is done
+    const int threads = nnaf::thread_count(total, kLanes<T> * n_fft_, n_threads, kThreadWork);
+    nnaf::parallel_rows(total, threads, [&](idx_t g0, idx_t g1, int) { run_job(job, g0, g1); });
     return out;
   }
 
