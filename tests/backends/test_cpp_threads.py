@@ -1,6 +1,7 @@
-"""The C++ octave pyramid's thread pool (``csrc/multirate.cpp``): bitwise identical results for any thread count and
-under concurrent callers, no abort when worker threads cannot be created (``RLIMIT_AS``), and no deadlock in a
-forked child. Self-contained: the extension is called directly, with a half-band filter built here."""
+"""The extension's thread pool (``csrc/pool.h``, run here through the octave pyramid of ``csrc/multirate.cpp``):
+bitwise identical results for any thread count and under concurrent callers, no abort when worker threads cannot be
+created (``RLIMIT_AS``), and no deadlock in a forked child. Self-contained: the extension is called directly, with a
+half-band filter built here."""
 
 from __future__ import annotations
 
