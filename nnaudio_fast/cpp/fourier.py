@@ -202,19 +202,16 @@ def _native_plan(window, fbank, support, hop_length, pad_mode, power, log, amin)
             spans = torch.tensor(pairs, dtype=torch.int64).reshape(rows, 2).numpy()
         plan = _ext.SpectrogramPlan(win, hop_length, _PAD_CODES[pad_mode], spans, weights, fbank is not None,
                                     float(power), 0.0 if log is None else LOG_SCALES[log], float(amin))
-        # the window when it is not the entry's own tensor (an entry keeping that alive would never die)
-        return None if fbank is None else window, support, plan
+        # the entry keeps the objects whose ids its key holds alive, so no other object can take those ids (but not
+        # its own tensor, the window when there is no filterbank: an entry keeping that alive would never die)
+        return None if fbank is None else (window, support), plan
 
     if window.is_inference() or (fbank is not None and fbank.is_inference()):  # no version counters to key on
-        return build()[2]
+        return build()[1]
     if fbank is None:
-        found = _derived(window, ("native", hop_length, pad_mode, power, log, amin), build)
-    else:
-        found = _derived(fbank, ("native", id(window), window._version, window.data_ptr(), id(support), hop_length,
-                                 pad_mode, power, log, amin), build)
-    if found[0] is not (None if fbank is None else window) or found[1] is not support:
-        found = build()
-    return found[2]
+        return _derived(window, ("native", hop_length, pad_mode, power, log, amin), build)[1]
+    return _derived(fbank, ("native", id(window), window._version, window.data_ptr(), id(support), hop_length,
+                            pad_mode, power, log, amin), build)[1]
 
 
 _NO_SPANS = torch.zeros(0, 2, dtype=torch.int64).numpy()
